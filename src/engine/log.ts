@@ -1,0 +1,436 @@
+/**
+ * `Log`: the low-level embedded API over the engine. It owns the topic metadata and the
+ * partition → shard assignment (recorded on disk, fixed for a partition's life), starts shard
+ * threads as partitions need them, runs recovery scans in the background pool before handing a
+ * partition to its shard, and serves reads on the calling thread through PartitionReaders.
+ *
+ * Threads: this class lives on the caller's thread. Appends go to the owning shard (coalesced per
+ * turn of the event loop); reads never ask the shard.
+ */
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { Piscina } from 'piscina'
+import { SluiceError } from '../errors.js'
+import { readBatchHeader } from '../format/batch-header.js'
+import { encodeBatch } from '../format/record-batch.js'
+import { NodeFileSystem } from '../io/node-file-system.js'
+import type { FileSystem } from '../io/file-system.js'
+import type { BackgroundTask } from './background-tasks.js'
+import { MetadataStore, type EngineMetadata, type TopicRecord } from './metadata-store.js'
+import { PartitionReader, type PartitionReaderHandle } from './partition-reader.js'
+import { logConfig } from './shard-runtime.js'
+import { ShardHandle } from './shard-handle.js'
+import type { PartitionKey } from './shard-protocol.js'
+import { createSharedIndexBuffer } from './shared-index.js'
+import {
+  DEFAULT_WINDOW_SLOT_BYTES, DEFAULT_WINDOW_SLOT_COUNT, createTailWindowBuffers,
+} from './tail-window.js'
+import {
+  checkPartitionIndex, invalidConfig, resolveTopicConfig, validateTopicName,
+} from './topic-config.js'
+import type {
+  AppendRecord, AppendResult, BatchReadResult, ReadOptions, ReadResult, TopicConfig,
+  TopicDescription,
+} from './types.js'
+import { workerScriptPath } from './worker-path.js'
+
+export interface LogOptions {
+  dataDir: string
+  /** Shard threads at most; default os.availableParallelism(). Fixed once recorded on disk. */
+  shards?: number
+  /** Size of one tail-window slot per partition. Default 1 MiB. */
+  windowSlotBytes?: number
+  /** Slots in each partition's tail window ring. Default 4. */
+  windowSlotCount?: number
+  /** How often shards check retention. Default 5 minutes; 0 disables the timer. */
+  retentionCheckIntervalMs?: number
+}
+
+const MAX_SHARDS = 256
+const DEFAULT_RETENTION_CHECK_MS = 5 * 60 * 1000
+
+interface OpenPartition {
+  shard: ShardHandle
+  reader: PartitionReader
+  handle: PartitionReaderHandle
+}
+
+export class Log {
+  private readonly shards: (ShardHandle | undefined)[]
+  private readonly partitions = new Map<PartitionKey, OpenPartition>()
+  private readonly pool: Piscina
+  private retentionTimer: NodeJS.Timeout | null = null
+  private closed = false
+  /** Recovery reports of the partitions opened by Log.open, for callers who want them. */
+  readonly recoveryReports = new Map<PartitionKey, unknown>()
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly fs: FileSystem,
+    private readonly store: MetadataStore,
+    private readonly metadata: EngineMetadata,
+    private readonly options: Required<LogOptions>,
+  ) {
+    this.shards = new Array<ShardHandle | undefined>(metadata.shardCount)
+    this.pool = new Piscina({
+      filename: workerScriptPath('background'),
+      minThreads: 0,
+      maxThreads: Math.max(1, Math.min(2, os.availableParallelism())),
+      idleTimeout: 1000,
+    })
+  }
+
+  static async open(options: LogOptions): Promise<Log> {
+    const resolved = resolveLogOptions(options)
+    const fs = new NodeFileSystem()
+    fs.mkdirp(resolved.dataDir)
+    const store = await MetadataStore.open(fs, resolved.dataDir)
+    const stored = store.load()
+    const requestedShards = options.shards ?? null
+    if (stored !== null && requestedShards !== null && requestedShards !== stored.shardCount) {
+      throw invalidConfig(`${resolved.dataDir} was created with shards=${stored.shardCount}; ` +
+        `partitions stay on their shard for life, so shards=${requestedShards} cannot apply`)
+    }
+    const metadata = stored ?? { version: 1, shardCount: resolved.shards, topics: {} }
+    if (stored === null) store.save(metadata)
+    const log = new Log(resolved.dataDir, fs, store, metadata, resolved)
+    try {
+      await log.openStoredTopics()
+    } catch (error) {
+      await log.close().catch(() => undefined)
+      throw error
+    }
+    log.startRetentionTimer()
+    return log
+  }
+
+  // ---- topics ----------------------------------------------------------------------------
+
+  async createTopic(name: string, config: TopicConfig): Promise<void> {
+    this.checkOpen()
+    validateTopicName(name)
+    const resolved = resolveTopicConfig(config)
+    if (this.metadata.topics[name] !== undefined) {
+      throw new SluiceError('SLUICE_ERR_TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`)
+    }
+    const record: TopicRecord = { config: resolved, partitionShards: [] }
+    for (let p = 0; p < resolved.partitions; p++) record.partitionShards.push(this.leastLoadedShard())
+    this.metadata.topics[name] = record
+    this.store.save(this.metadata)
+    await this.openPartitions(name, record, 0, { fresh: true })
+  }
+
+  async createPartitions(name: string, totalCount: number): Promise<void> {
+    const record = this.topic(name)
+    const current = record.partitionShards.length
+    if (!Number.isInteger(totalCount) || totalCount <= current) {
+      throw new SluiceError('SLUICE_ERR_INVALID_PARTITIONS',
+        `topic "${name}" has ${current} partitions; the new count must be a larger integer, ` +
+        `got ${String(totalCount)}`)
+    }
+    resolveTopicConfig({ ...record.config, partitions: totalCount })
+    for (let p = current; p < totalCount; p++) record.partitionShards.push(this.leastLoadedShard())
+    record.config.partitions = totalCount
+    this.store.save(this.metadata)
+    await this.openPartitions(name, record, current, { fresh: true })
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const record = this.topic(name)
+    delete this.metadata.topics[name]
+    this.store.save(this.metadata)
+    for (let p = 0; p < record.partitionShards.length; p++) {
+      const key = partitionKey(name, p)
+      const open = this.partitions.get(key)
+      this.partitions.delete(key)
+      if (open === undefined) continue
+      if (open.shard.isAlive) await open.shard.request({ type: 'closePartition', key })
+      open.reader.close()
+      // Rename first (instant, so the name is free at once), delete in the background.
+      const doomed = `${open.handle.dir}.${Date.now()}-delete`
+      this.fs.rename(open.handle.dir, doomed)
+      void this.runBackground({ kind: 'removeTree', path: doomed })
+    }
+  }
+
+  async listTopics(): Promise<string[]> {
+    this.checkOpen()
+    return Object.keys(this.metadata.topics).sort()
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const record = this.topic(name)
+    return {
+      name,
+      config: { ...record.config },
+      partitions: record.partitionShards.map((shard, partition) => {
+        const { logStartOffset, highWatermark } = this.partition(name, partition).reader.offsets()
+        return { partition, shard, logStartOffset, highWatermark }
+      }),
+    }
+  }
+
+  // ---- appends ---------------------------------------------------------------------------
+
+  async append(topic: string, partition: number, records: AppendRecord[]): Promise<AppendResult> {
+    const open = this.partition(topic, partition)
+    if (!Array.isArray(records) || records.length === 0) {
+      throw invalidConfig('append needs a non-empty array of records')
+    }
+    const batch = encodeBatch(records, { compression: 'none' })
+    return this.sendBatches(open, partitionKey(topic, partition), [batch])
+  }
+
+  /** The broker's path: one encoded RecordBatch v2, stored as it is apart from baseOffset. */
+  async appendBatch(topic: string, partition: number, batch: Uint8Array): Promise<AppendResult> {
+    const open = this.partition(topic, partition)
+    readBatchHeader(batch)
+    return this.sendBatches(open, partitionKey(topic, partition), [batch])
+  }
+
+  private async sendBatches(
+    open: OpenPartition, key: PartitionKey, batches: Uint8Array[],
+  ): Promise<AppendResult> {
+    const ack = await open.shard.append(key, batches)
+    return {
+      baseOffset: ack.baseOffset!,
+      lastOffset: ack.lastOffset!,
+      logStartOffset: ack.logStartOffset!,
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------------------
+
+  read(topic: string, partition: number, offset: number, options?: ReadOptions)
+    : Promise<ReadResult> {
+    return this.partition(topic, partition).reader.read(checkOffset(offset), checkRead(options))
+  }
+
+  readBatches(topic: string, partition: number, offset: number, options?: ReadOptions)
+    : Promise<BatchReadResult> {
+    const reader = this.partition(topic, partition).reader
+    return reader.readBatches(checkOffset(offset), checkRead(options))
+  }
+
+  /** Resolves true as soon as an offset above `offset` is readable; false after maxWaitMs. */
+  waitForData(topic: string, partition: number, offset: number, maxWaitMs: number)
+    : Promise<boolean> {
+    return this.partition(topic, partition).reader.waitForData(checkOffset(offset), maxWaitMs)
+  }
+
+  offsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } {
+    return this.partition(topic, partition).reader.offsets()
+  }
+
+  /** First offset whose timestamp is ≥ timestampMs, or null (Kafka's ListOffsets). */
+  async timeLookup(topic: string, partition: number, timestampMs: number)
+    : Promise<number | null> {
+    const open = this.partition(topic, partition)
+    const key = partitionKey(topic, partition)
+    return (await open.shard.request({ type: 'timeLookup', key, timestampMs })) as number | null
+  }
+
+  /** What another thread needs to read this partition with `PartitionReader`. */
+  readerHandle(topic: string, partition: number): PartitionReaderHandle {
+    return this.partition(topic, partition).handle
+  }
+
+  // ---- maintenance -----------------------------------------------------------------------
+
+  /** Applies retention now on every shard; returns the number of segments deleted. */
+  async enforceRetention(): Promise<number> {
+    this.checkOpen()
+    let deleted = 0
+    for (const shard of this.shards) {
+      if (shard?.isAlive) deleted += (await shard.request({ type: 'enforceRetention' })) as number
+    }
+    return deleted
+  }
+
+  /** Re-runs recovery on a partition that refused appends after a storage error. */
+  async recoverPartition(topic: string, partition: number): Promise<unknown> {
+    const open = this.partition(topic, partition)
+    return open.shard.request({ type: 'recoverPartition', key: partitionKey(topic, partition) })
+  }
+
+  /** Kills a shard thread as a crash would; for tests of shard death. */
+  crashShardForTesting(shardId: number): void {
+    this.shards[shardId]?.crashForTesting()
+  }
+
+  shardOf(topic: string, partition: number): number {
+    return this.partition(topic, partition).shard.shardId
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer)
+    await Promise.allSettled(this.shards.map((shard) => shard?.close()))
+    for (const open of this.partitions.values()) open.reader.close()
+    this.partitions.clear()
+    await this.pool.destroy()
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private async openStoredTopics(): Promise<void> {
+    for (const [name, record] of Object.entries(this.metadata.topics)) {
+      await this.openPartitions(name, record, 0, { fresh: false })
+    }
+  }
+
+  private async openPartitions(
+    name: string, record: TopicRecord, fromPartition: number, how: { fresh: boolean },
+  ): Promise<void> {
+    const specs = await Promise.all(
+      record.partitionShards.slice(fromPartition).map(async (shardId, i) => {
+        const partition = fromPartition + i
+        const key = partitionKey(name, partition)
+        const dir = path.join(this.dataDir, key)
+        if (how.fresh || record.config.durability === 'memory') this.fs.removeTree(dir)
+        this.fs.mkdirp(dir)
+        const recovery = await this.runBackground({
+          kind: 'recover', dir, config: logConfig(record.config),
+        })
+        this.recoveryReports.set(key, recovery)
+        const handle: PartitionReaderHandle = {
+          key,
+          dir,
+          indexBuffer: createSharedIndexBuffer(),
+          window: createTailWindowBuffers(this.options.windowSlotBytes,
+            this.options.windowSlotCount),
+        }
+        return { shardId, key, handle, recovery, config: record.config }
+      }),
+    )
+    for (const spec of specs) {
+      const shard = this.shard(spec.shardId)
+      await shard.request({
+        type: 'open',
+        partitions: [{
+          key: spec.key, dir: spec.handle.dir, config: spec.config,
+          indexBuffer: spec.handle.indexBuffer, window: spec.handle.window,
+          recovery: spec.recovery,
+        }],
+      })
+      this.partitions.set(spec.key, {
+        shard, handle: spec.handle, reader: new PartitionReader(spec.handle, this.fs),
+      })
+    }
+  }
+
+  private shard(shardId: number): ShardHandle {
+    let shard = this.shards[shardId]
+    if (shard === undefined) {
+      shard = new ShardHandle(
+        shardId,
+        (dead, error) => this.onShardDeath(dead, error),
+        (paths) => void this.runBackground({ kind: 'deletePaths', paths }),
+      )
+      this.shards[shardId] = shard
+    }
+    return shard
+  }
+
+  private onShardDeath(dead: ShardHandle, error: SluiceError): void {
+    for (const open of this.partitions.values()) {
+      if (open.shard === dead) open.reader.markUnavailable(error)
+    }
+  }
+
+  /** Spreads partitions over shards: the shard with the fewest partitions gets the next one. */
+  private leastLoadedShard(): number {
+    const load = new Array<number>(this.metadata.shardCount).fill(0)
+    for (const record of Object.values(this.metadata.topics)) {
+      for (const shard of record.partitionShards) load[shard] = (load[shard] ?? 0) + 1
+    }
+    return load.indexOf(Math.min(...load))
+  }
+
+  private async runBackground(task: BackgroundTask): Promise<unknown> {
+    return this.pool.run(task)
+  }
+
+  private startRetentionTimer(): void {
+    const everyMs = this.options.retentionCheckIntervalMs
+    if (everyMs <= 0) return
+    this.retentionTimer = setInterval(() => void this.enforceRetention().catch(() => undefined),
+      everyMs)
+    this.retentionTimer.unref()
+  }
+
+  private topic(name: string): TopicRecord {
+    this.checkOpen()
+    const record = typeof name === 'string' ? this.metadata.topics[name] : undefined
+    if (record === undefined) {
+      throw new SluiceError('SLUICE_ERR_UNKNOWN_TOPIC_OR_PARTITION',
+        `unknown topic ${JSON.stringify(name)}`)
+    }
+    return record
+  }
+
+  private partition(topic: string, partition: number): OpenPartition {
+    const record = this.topic(topic)
+    checkPartitionIndex(topic, partition, record.partitionShards.length)
+    const open = this.partitions.get(partitionKey(topic, partition))
+    if (open === undefined) {
+      throw new SluiceError('SLUICE_ERR_UNKNOWN_TOPIC_OR_PARTITION',
+        `partition ${topic}-${partition} is not open`)
+    }
+    return open
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SluiceError('SLUICE_ERR_CLOSED', 'this Log has been closed')
+  }
+}
+
+export function partitionKey(topic: string, partition: number): PartitionKey {
+  return `${topic}-${partition}`
+}
+
+function resolveLogOptions(options: LogOptions): Required<LogOptions> {
+  if (options === null || typeof options !== 'object' || typeof options.dataDir !== 'string'
+    || options.dataDir.length === 0) {
+    throw invalidConfig('Log.open needs { dataDir: string }')
+  }
+  const shards = options.shards ?? Math.min(os.availableParallelism(), MAX_SHARDS)
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+    throw invalidConfig(`shards must be an integer in 1..${MAX_SHARDS}, got ${String(shards)}`)
+  }
+  const windowSlotBytes = options.windowSlotBytes ?? DEFAULT_WINDOW_SLOT_BYTES
+  const windowSlotCount = options.windowSlotCount ?? DEFAULT_WINDOW_SLOT_COUNT
+  if (!Number.isInteger(windowSlotBytes) || windowSlotBytes < 4096) {
+    throw invalidConfig(`windowSlotBytes must be an integer ≥ 4096, got ${windowSlotBytes}`)
+  }
+  if (!Number.isInteger(windowSlotCount) || windowSlotCount < 2 || windowSlotCount > 64) {
+    throw invalidConfig(`windowSlotCount must be an integer in 2..64, got ${windowSlotCount}`)
+  }
+  return {
+    dataDir: path.resolve(options.dataDir),
+    shards,
+    windowSlotBytes,
+    windowSlotCount,
+    retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_MS,
+  }
+}
+
+function checkOffset(offset: unknown): number {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new SluiceError('SLUICE_ERR_OFFSET_OUT_OF_RANGE',
+      `offset must be a non-negative safe integer, got ${String(offset)}`)
+  }
+  return offset
+}
+
+function checkRead(options: ReadOptions | undefined): ReadOptions {
+  if (options === undefined) return {}
+  for (const key of ['maxBytes', 'maxWaitMs', 'minBytes'] as const) {
+    const value = options[key]
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw invalidConfig(`${key} must be a non-negative integer, got ${String(value)}`)
+    }
+  }
+  return options
+}

@@ -1,0 +1,60 @@
+// Proves the tail window's safety rule: a slot a reader holds views of is never overwritten, a
+// reset slot is never handed out under its old positions, and views expose only placed bytes.
+import { expect, it } from 'vitest'
+import {
+  TailWindowReader, TailWindowWriter, createTailWindowBuffers, hasLease,
+} from '../../src/engine/tail-window.js'
+
+const SLOT_BYTES = 4096
+
+function filled(byte: number, length: number): Buffer {
+  return Buffer.alloc(length, byte)
+}
+
+it('hands out views of placed bytes and refuses positions it does not hold', () => {
+  const buffers = createTailWindowBuffers(SLOT_BYTES, 2)
+  const writer = new TailWindowWriter(buffers)
+  const reader = new TailWindowReader(buffers)
+  const placed = writer.place(filled(1, 100), 0, 0)!
+  expect(placed.buffer).toBe(buffers.data)
+  writer.place(filled(2, 50), 0, 100)
+  const view = reader.viewFrom(0, 100, 150)!
+  expect(view.buffer).toBeInstanceOf(SharedArrayBuffer)
+  expect([...view]).toEqual(new Array(50).fill(2))
+  expect(hasLease(view)).toBe(true)
+  expect(reader.viewFrom(0, 150, 200)).toBeNull()
+  expect(reader.viewFrom(7, 0, 100)).toBeNull()
+})
+
+it('never reuses a slot while a reader holds a view of it', () => {
+  const buffers = createTailWindowBuffers(SLOT_BYTES, 2)
+  const writer = new TailWindowWriter(buffers)
+  const reader = new TailWindowReader(buffers)
+  let position = 0
+  const place = (byte: number) => {
+    const result = writer.place(filled(byte, SLOT_BYTES), 0, position)
+    position += SLOT_BYTES
+    return result
+  }
+  expect(place(1)).not.toBeNull() // slot 0
+  const held = reader.viewFrom(0, 0, SLOT_BYTES)! // pins slot 0
+  expect(place(2)).not.toBeNull() // slot 1
+  expect(place(3)).toBeNull() // slot 0 is pinned: written straight to the file instead
+  expect([...new Set(held)]).toEqual([1])
+})
+
+it('does not serve a slot that was reset for new positions', () => {
+  const buffers = createTailWindowBuffers(SLOT_BYTES, 2)
+  const writer = new TailWindowWriter(buffers)
+  const reader = new TailWindowReader(buffers)
+  writer.place(filled(1, SLOT_BYTES), 0, 0)
+  writer.place(filled(2, SLOT_BYTES), 0, SLOT_BYTES)
+  writer.place(filled(3, SLOT_BYTES), 0, 2 * SLOT_BYTES) // reuses slot 0
+  expect(reader.viewFrom(0, 0, SLOT_BYTES)).toBeNull()
+  expect([...new Set(reader.viewFrom(0, 2 * SLOT_BYTES, 3 * SLOT_BYTES)!)]).toEqual([3])
+})
+
+it('skips batches larger than a slot', () => {
+  const writer = new TailWindowWriter(createTailWindowBuffers(SLOT_BYTES, 2))
+  expect(writer.place(filled(9, SLOT_BYTES + 1), 0, 0)).toBeNull()
+})
