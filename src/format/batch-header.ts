@@ -109,15 +109,22 @@ export function computeBatchCrc(batch: Uint8Array): number {
  * CRC. Throws SLUICE_ERR_CORRUPT_BATCH naming the first problem.
  */
 export function verifyBatch(batch: Uint8Array): BatchHeader {
-  const header = readBatchHeader(batch)
-  if (header.sizeBytes !== batch.byteLength) {
-    throw corruptBatch(`batchLength says ${header.sizeBytes} bytes, the batch has ${batch.byteLength}`)
-  }
-  if (header.codec > Codec.zstd) throw corruptBatch(`unknown compression codec ${header.codec}`)
+  const header = readWholeBatchHeader(batch)
   const actual = computeBatchCrc(batch)
   if (actual !== header.crc) {
     throw corruptBatch(`CRC-32C mismatch: stored ${hex(header.crc)}, computed ${hex(actual)}`)
   }
+  return header
+}
+
+/** verifyBatch without the CRC: for bytes already checked, or a caller that opts out. */
+export function readWholeBatchHeader(batch: Uint8Array): BatchHeader {
+  const header = readBatchHeader(batch)
+  if (header.sizeBytes !== batch.byteLength) {
+    throw corruptBatch(`batchLength says ${header.sizeBytes} bytes, ` +
+      `the batch has ${batch.byteLength}`)
+  }
+  if (header.codec > Codec.zstd) throw corruptBatch(`unknown compression codec ${header.codec}`)
   return header
 }
 
