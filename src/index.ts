@@ -7,3 +7,10 @@ export { PartitionReader, type PartitionReaderHandle } from './engine/partition-
 export type * from './engine/types.js'
 export { SluiceError, ERROR_CODES, KafkaErrorCode, isSluiceError, type ErrorCode } from './errors.js'
 export * from './format/index.js'
+export * from './client/index.js'
+export { GroupCoordinator, type CoordinatorOptions } from './groups/coordinator.js'
+export {
+  LogOffsetStore, MemoryOffsetStore, OFFSETS_TOPIC, type OffsetStore,
+} from './groups/offset-store.js'
+export { rangeAssignor, roundRobinAssignor, type Assignor } from './groups/assignors.js'
+export * as groupTypes from './groups/types.js'
