@@ -1,0 +1,158 @@
+/**
+ * What a bench run measures, per mode:
+ *
+ *   quick  `npm run bench`: the issue's headline cases, under ~1 minute of measuring on 2 cores
+ *   full   every combination: 100 B / 1 KiB / 10 KiB × 1 / 4 / 16 partitions ×
+ *          fsync / os / memory × lz4 off / on, reads hot and cold, more offered rates
+ *   tiny   the self-test's configuration: one case of each kind, a few hundred ms each
+ *
+ * `--scenario NAME` keeps the cases whose name starts with NAME (a group such as `append`, or a
+ * case such as `append/1KiB/p8/fsync/none`). Limits are always measured: every figure needs them.
+ */
+import { SluiceError } from '../src/errors.js'
+import type { Durability } from '../src/engine/types.js'
+import type { LimitsPlan } from './limits/index.js'
+import { MIB } from './measure.js'
+import type { MicroPlan } from './micro/micro.js'
+import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
+import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
+import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
+import type { BenchMode } from './results.js'
+
+export interface BenchPlan {
+  mode: BenchMode
+  limits: LimitsPlan
+  append: { cases: AppendCase[]; phase: AppendPhase }
+  read: { cases: ReadCase[]; phase: ReadPhase }
+  latency: { cases: LatencyCase[]; phase: LatencyPhase }
+  micro: MicroPlan | null
+}
+
+export const SCENARIO_GROUPS = ['append', 'read', 'latency', 'micro', 'peers'] as const
+
+function appendCase(recordBytes: number, partitions: number, durability: Durability,
+  compression: 'none' | 'lz4' = 'none', api: AppendCase['api'] = 'append'): AppendCase {
+  return { recordBytes, partitions, durability, compression, api }
+}
+
+function fullAppendCases(): AppendCase[] {
+  const cases: AppendCase[] = []
+  for (const size of [100, 1024, 10 * 1024]) {
+    for (const partitions of [1, 4, 16]) {
+      for (const durability of ['fsync', 'os', 'memory'] as const) {
+        for (const compression of ['none', 'lz4'] as const) {
+          cases.push(appendCase(size, partitions, durability, compression))
+        }
+      }
+    }
+  }
+  cases.push(appendCase(100, 4, 'fsync', 'none', 'appendBatch'))
+  cases.push(appendCase(1024, 4, 'fsync', 'none', 'appendBatch'))
+  return cases
+}
+
+const QUICK_APPEND: AppendCase[] = [
+  appendCase(100, 1, 'fsync'),
+  appendCase(100, 8, 'fsync'),
+  appendCase(1024, 1, 'fsync'),
+  appendCase(1024, 8, 'fsync'),
+  appendCase(100, 8, 'fsync', 'lz4'),
+  appendCase(1024, 8, 'fsync', 'lz4'),
+  appendCase(1024, 8, 'os'),
+  appendCase(100, 8, 'fsync', 'none', 'appendBatch'),
+]
+
+function readCases(sizes: number[], compressions: ('none' | 'lz4')[]): ReadCase[] {
+  const cases: ReadCase[] = []
+  for (const where of ['hot', 'cold'] as const) {
+    for (const recordBytes of sizes) {
+      for (const compression of compressions) cases.push({ recordBytes, where, compression })
+    }
+  }
+  return cases
+}
+
+const LIMITS: Record<BenchMode, LimitsPlan> = {
+  quick: {
+    disk: { passBytes: 64 * MIB, passes: 5, chunkBytes: MIB, syncSamples: 300,
+      syncAppendBytes: 4096 },
+    cpu: { memcpyBytes: 64 * MIB, memcpyBudgetMs: 150, lz4BudgetMs: 150 },
+  },
+  full: {
+    disk: { passBytes: 512 * MIB, passes: 5, chunkBytes: MIB, syncSamples: 2000,
+      syncAppendBytes: 4096 },
+    cpu: { memcpyBytes: 64 * MIB, memcpyBudgetMs: 1000, lz4BudgetMs: 1000 },
+  },
+  tiny: {
+    disk: { passBytes: 8 * MIB, passes: 1, chunkBytes: MIB, syncSamples: 20,
+      syncAppendBytes: 4096 },
+    cpu: { memcpyBytes: 8 * MIB, memcpyBudgetMs: 20, lz4BudgetMs: 20 },
+  },
+}
+
+export function buildPlan(mode: BenchMode): BenchPlan {
+  const limits = LIMITS[mode]
+  if (mode === 'tiny') {
+    return {
+      mode, limits,
+      append: { cases: [appendCase(100, 2, 'fsync')],
+        phase: { warmupMs: 50, measureMs: 200, inFlightPerPartition: 2 } },
+      read: { cases: [{ recordBytes: 100, where: 'hot', compression: 'none' }],
+        phase: { hotFillBytes: MIB, coldFillBytes: 4 * MIB, coldSegmentBytes: 256 * 1024,
+          measureMs: 150, maxBytes: MIB } },
+      latency: { cases: [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [2000] }],
+        phase: { warmupMs: 50, measureMs: 300, pullMaxWaitMs: 100, drainTimeoutMs: 2000,
+          maxRecordsPerAppend: 1000 } },
+      micro: { timeMs: 10, warmupMs: 5, iterations: 8 },
+    }
+  }
+  const full = mode === 'full'
+  return {
+    mode, limits,
+    append: { cases: full ? fullAppendCases() : QUICK_APPEND,
+      phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 4000 : 1500,
+        inFlightPerPartition: 4 } },
+    read: { cases: full ? readCases([100, 1024, 10 * 1024], ['none', 'lz4'])
+      : readCases([100, 1024], ['none']),
+      phase: { hotFillBytes: 2 * MIB, coldFillBytes: (full ? 256 : 64) * MIB,
+        coldSegmentBytes: 4 * MIB, measureMs: full ? 3000 : 1000, maxBytes: MIB } },
+    latency: { cases: full
+      ? [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [1000, 10_000, 50_000, 200_000] },
+        { recordBytes: 1024, durability: 'os', ratesPerSec: [1000, 10_000, 50_000] }]
+      : [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [1000, 10_000, 50_000] }],
+    phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000, pullMaxWaitMs: 500,
+      drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 } },
+    micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
+  }
+}
+
+/** Keeps the cases whose name starts with `filter`; an unmatched filter is a typed error. */
+export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
+  if (filter === null) return plan
+  const keep = (name: string) => name === filter || name.startsWith(`${filter}/`)
+    || (filter.includes('/') && name.startsWith(filter))
+  const filtered: BenchPlan = {
+    ...plan,
+    append: { ...plan.append, cases: plan.append.cases.filter((c) => keep(appendCaseName(c))) },
+    read: { ...plan.read, cases: plan.read.cases.filter((c) => keep(readCaseName(c))) },
+    latency: { ...plan.latency,
+      cases: plan.latency.cases.filter((c) => keep(latencyCaseName(c))) },
+    micro: keep('micro') ? plan.micro : null,
+  }
+  const left = filtered.append.cases.length + filtered.read.cases.length
+    + filtered.latency.cases.length + (filtered.micro === null ? 0 : 1)
+  if (left === 0 && filter !== 'peers' && filter !== 'limits') {
+    throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
+      `--scenario ${filter} matches no case in --${plan.mode}; groups: ` +
+      `${SCENARIO_GROUPS.join(', ')}, limits, or a case name such as ${appendCaseName(
+        plan.append.cases[0] ?? appendCase(100, 1, 'fsync'))}`)
+  }
+  return filtered
+}
+
+/** Number of steps a progress bar counts: limits, each case, each latency rate. */
+export function planSteps(plan: BenchPlan): number {
+  const rates = plan.latency.cases.reduce((sum, c) => sum + c.ratesPerSec.length, 0)
+  return 1 + plan.append.cases.length + plan.read.cases.length + rates
+    + (plan.micro === null ? 0 : 1)
+}

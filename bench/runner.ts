@@ -1,0 +1,154 @@
+/**
+ * Runs a bench plan end to end: measures the machine's limits, runs the engine scenarios on one
+ * embedded `Log` in a scratch directory, lists what was skipped and why, checks the results
+ * (validateResults), and writes `<outRoot>/<timestamp>/results.json` and `report.html`.
+ *
+ * A scenario that throws fails the run: a bench that silently drops a broken case would report
+ * numbers for a system that does not work.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { measureLimits } from './limits/index.js'
+import { runMicro } from './micro/micro.js'
+import { peerSkips } from './peers/peers.js'
+import { buildPlan, filterPlan, planSteps, type BenchPlan } from './plan.js'
+import type { Progress } from './progress.js'
+import { renderHtml } from './report/html.js'
+import {
+  RESULTS_SCHEMA, validateResults, type BenchMode, type BenchResults, type Limit,
+  type ScenarioResult, type Skipped,
+} from './results.js'
+import { appendCaseName, runAppendCase } from './scenarios/append.js'
+import { withBenchLog, type BenchLog } from './scenarios/engine.js'
+import { PUSH_PENDING_REASON, latencyCaseName, runLatencyCase } from './scenarios/latency.js'
+import { readCaseName, runReadCase } from './scenarios/read.js'
+
+export interface RunOptions {
+  mode: BenchMode
+  scenario: string | null
+  /** results go to <outRoot>/<timestamp>/ */
+  outRoot: string
+  /** Scratch space for the engine and the disk limits; default a new dir in os.tmpdir(). */
+  dataRoot?: string
+  /** Replaces the mode's plan (the self-test uses a tiny one). */
+  plan?: BenchPlan
+  /** Makes the progress reporter once the number of steps is known. */
+  progress: (totalSteps: number) => Progress
+}
+
+export interface RunOutput {
+  results: BenchResults
+  dir: string
+  jsonPath: string
+  htmlPath: string
+}
+
+function timestampDirName(date: Date): string {
+  return date.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
+}
+
+function machineInfo(dataDir: string): BenchResults['machine'] {
+  const cpus = os.cpus()
+  return { cpus: os.availableParallelism(), cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemoryBytes: os.totalmem(), node: process.version,
+    platform: `${os.platform()} ${os.release()}`, dataDir }
+}
+
+function hasEngineWork(plan: BenchPlan): boolean {
+  return plan.append.cases.length + plan.read.cases.length + plan.latency.cases.length > 0
+    || plan.micro !== null
+}
+
+/**
+ * Each case gets a fresh `Log` in its own directory, removed afterwards: cases cannot slow each
+ * other through leftover files, background deletes or warm shard state.
+ */
+async function runEngineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
+  progress: Progress): Promise<ScenarioResult[]> {
+  const scenarios: ScenarioResult[] = []
+  let caseNumber = 0
+  const fresh = <T>(body: (bench: BenchLog) => Promise<T>) =>
+    withBenchLog(dataRoot, `case-${caseNumber++}`, body)
+  for (const c of plan.append.cases) {
+    progress.step(appendCaseName(c))
+    scenarios.push(await fresh((bench) => runAppendCase(bench, c, plan.append.phase, limits)))
+  }
+  for (const c of plan.read.cases) {
+    progress.step(readCaseName(c))
+    scenarios.push(await fresh((bench) => runReadCase(bench, c, plan.read.phase, limits)))
+  }
+  for (const c of plan.latency.cases) {
+    scenarios.push(await fresh((bench) => runLatencyCase(bench, c, plan.latency.phase,
+      (rate) => progress.step(`${latencyCaseName(c)} pull @ ${rate}/s`))))
+  }
+  if (plan.micro !== null) {
+    const micro = plan.micro
+    progress.step('micro (tinybench)')
+    scenarios.push(await fresh((bench) => runMicro(bench, micro)))
+  }
+  return scenarios
+}
+
+function skippedScenarios(plan: BenchPlan, scenario: string | null): Skipped[] {
+  const skipped: Skipped[] = []
+  if (plan.latency.cases.length > 0) {
+    skipped.push({ name: 'latency/push', reason: PUSH_PENDING_REASON })
+  }
+  if (scenario === null || scenario === 'peers' || scenario.startsWith('peers/')) {
+    skipped.push(...peerSkips())
+  }
+  return skipped
+}
+
+export function writeResults(results: BenchResults, outRoot: string, startedAt: Date)
+  : Omit<RunOutput, 'results'> {
+  validateResults(results)
+  let dir = path.join(outRoot, timestampDirName(startedAt))
+  for (let n = 2; ; n++) {
+    try {
+      mkdirSync(dir, { recursive: false })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(outRoot, { recursive: true })
+      } else if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        dir = path.join(outRoot, `${timestampDirName(startedAt)}-${n}`)
+      } else {
+        throw error
+      }
+    }
+  }
+  const jsonPath = path.join(dir, 'results.json')
+  const htmlPath = path.join(dir, 'report.html')
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(htmlPath, renderHtml(results))
+  return { dir, jsonPath, htmlPath }
+}
+
+export async function runBench(options: RunOptions): Promise<RunOutput> {
+  const startedAt = new Date()
+  const plan = filterPlan(options.plan ?? buildPlan(options.mode), options.scenario)
+  const ownsDataRoot = options.dataRoot === undefined
+  const dataRoot = options.dataRoot ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
+  const skipped = skippedScenarios(plan, options.scenario)
+  const progress = options.progress(planSteps(plan))
+  try {
+    progress.step('machine limits')
+    const sizes = [...plan.append.cases.map((c) => c.recordBytes), 100]
+    const limits = measureLimits(plan.limits, path.join(dataRoot, 'limits'), sizes)
+    const scenarios = hasEngineWork(plan)
+      ? await runEngineScenarios(plan, dataRoot, limits, progress) : []
+    for (const skip of skipped) progress.note(`skipped ${skip.name}: ${skip.reason}`)
+    const results: BenchResults = {
+      schema: RESULTS_SCHEMA, startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(), mode: plan.mode,
+      scenarioFilter: options.scenario, machine: machineInfo(dataRoot), limits, scenarios,
+      skipped,
+    }
+    return { results, ...writeResults(results, options.outRoot, startedAt) }
+  } finally {
+    if (ownsDataRoot) rmSync(dataRoot, { recursive: true, force: true })
+    progress.done()
+  }
+}
