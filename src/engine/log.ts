@@ -114,7 +114,9 @@ export class Log {
       throw new SluiceError('SLUICE_ERR_TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`)
     }
     const record: TopicRecord = { config: resolved, partitionShards: [] }
-    for (let p = 0; p < resolved.partitions; p++) record.partitionShards.push(this.leastLoadedShard())
+    for (let p = 0; p < resolved.partitions; p++) {
+      record.partitionShards.push(this.leastLoadedShard(record))
+    }
     this.metadata.topics[name] = record
     this.store.save(this.metadata)
     await this.openPartitions(name, record, 0, { fresh: true })
@@ -129,7 +131,9 @@ export class Log {
         `got ${String(totalCount)}`)
     }
     resolveTopicConfig({ ...record.config, partitions: totalCount })
-    for (let p = current; p < totalCount; p++) record.partitionShards.push(this.leastLoadedShard())
+    for (let p = current; p < totalCount; p++) {
+      record.partitionShards.push(this.leastLoadedShard(record))
+    }
     record.config.partitions = totalCount
     this.store.save(this.metadata)
     await this.openPartitions(name, record, current, { fresh: true })
@@ -339,10 +343,14 @@ export class Log {
     }
   }
 
-  /** Spreads partitions over shards: the shard with the fewest partitions gets the next one. */
-  private leastLoadedShard(): number {
+  /**
+   * Spreads partitions over shards: the shard with the fewest partitions gets the next one.
+   * `pending` is the topic being built, which may not be in the metadata yet.
+   */
+  private leastLoadedShard(pending: TopicRecord): number {
     const load = new Array<number>(this.metadata.shardCount).fill(0)
-    for (const record of Object.values(this.metadata.topics)) {
+    const records = new Set([...Object.values(this.metadata.topics), pending])
+    for (const record of records) {
       for (const shard of record.partitionShards) load[shard] = (load[shard] ?? 0) + 1
     }
     return load.indexOf(Math.min(...load))
