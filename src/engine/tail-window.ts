@@ -106,9 +106,19 @@ export class TailWindowWriter {
     return this.data.subarray(start, start + batch.byteLength)
   }
 
-  /** Forget the current slot (after a roll, truncation or a write error). */
+  /**
+   * Forget every slot (after a roll, truncation or a write error). A slot can hold bytes that
+   * never reached the file, at positions a later append reuses once recovery truncates, so each
+   * slot is emptied, not merely left: the generation moves first, so a reader that pinned it
+   * meanwhile falls back to the file, and views already handed out keep their bytes because a
+   * pinned slot's data is never overwritten.
+   */
   reset(): void {
     this.current = -1
+    for (let slot = 0; slot < this.buffers.slotCount; slot++) {
+      Atomics.add(this.table.i32, slot * 8 + GEN, 1)
+      this.table.f64[slot * 4 + F64_FILLED] = 0
+    }
   }
 
   private continues(segmentBaseOffset: number, position: number, bytes: number): boolean {

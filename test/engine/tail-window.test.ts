@@ -58,3 +58,19 @@ it('skips batches larger than a slot', () => {
   const writer = new TailWindowWriter(createTailWindowBuffers(SLOT_BYTES, 2))
   expect(writer.place(filled(9, SLOT_BYTES + 1), 0, 0)).toBeNull()
 })
+
+it('after a reset, serves the bytes placed again at a reused position, not the lost ones', () => {
+  // A write error leaves a batch in the window that never reached the file; recovery truncates
+  // the file and the next append lands at the same position with other bytes.
+  const buffers = createTailWindowBuffers(SLOT_BYTES, 2)
+  const writer = new TailWindowWriter(buffers)
+  const reader = new TailWindowReader(buffers)
+  writer.place(filled(1, 100), 0, 0)
+  writer.place(filled(2, 200), 0, 100) // the batch whose write failed
+  const heldBeforeReset = reader.viewFrom(0, 0, 100)!
+  writer.reset()
+  expect(reader.viewFrom(0, 100, 300)).toBeNull()
+  writer.place(filled(3, 50), 0, 100)
+  expect([...new Set(reader.viewFrom(0, 100, 150)!)]).toEqual([3])
+  expect([...new Set(heldBeforeReset)]).toEqual([1])
+})
