@@ -117,9 +117,11 @@ export function buildPlan(mode: BenchMode): BenchPlan {
       phase: { hotFillBytes: 2 * MIB, coldFillBytes: (full ? 256 : 64) * MIB,
         coldSegmentBytes: 4 * MIB, measureMs: full ? 3000 : 1000, maxBytes: MIB } },
     latency: { cases: full
-      ? [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [1000, 10_000, 50_000, 200_000] },
+      ? [{ recordBytes: 100, durability: 'os', ratesPerSec: [1000, 10_000, 50_000, 200_000] },
+        { recordBytes: 100, durability: 'fsync', ratesPerSec: [1000, 10_000, 50_000] },
         { recordBytes: 1024, durability: 'os', ratesPerSec: [1000, 10_000, 50_000] }]
-      : [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [1000, 10_000, 50_000] }],
+      : [{ recordBytes: 100, durability: 'os', ratesPerSec: [10_000] },
+        { recordBytes: 100, durability: 'fsync', ratesPerSec: [10_000] }],
     phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000, pullMaxWaitMs: 500,
       drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 } },
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },

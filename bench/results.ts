@@ -36,8 +36,10 @@ export interface LimitRef {
 export interface Target {
   description: string
   value: number
-  /** true when the figure must be ≥ value; ratio targets compare `ratio`, not `value`. */
+  /** Ratio targets compare `ratio`, not `value`. */
   appliesTo: 'value' | 'ratio'
+  /** atLeast (the default): met when the figure is ≥ value; atMost (latencies): when ≤ value. */
+  direction?: 'atLeast' | 'atMost'
   met: boolean
 }
 
@@ -119,7 +121,8 @@ export function figure(
   }
   if (target !== undefined) {
     const judged = target.appliesTo === 'ratio' ? result.ratio ?? 0 : value
-    result.target = { ...target, met: judged >= target.value }
+    const met = target.direction === 'atMost' ? judged <= target.value : judged >= target.value
+    result.target = { ...target, met }
   }
   return result
 }

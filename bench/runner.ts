@@ -21,7 +21,7 @@ import {
 } from './results.js'
 import { appendCaseName, runAppendCase } from './scenarios/append.js'
 import { withBenchLog, type BenchLog } from './scenarios/engine.js'
-import { PUSH_PENDING_REASON, latencyCaseName, runLatencyCase } from './scenarios/latency.js'
+import { latencyCaseName, runLatencyCase } from './scenarios/latency.js'
 import { readCaseName, runReadCase } from './scenarios/read.js'
 
 export interface RunOptions {
@@ -79,8 +79,8 @@ async function runEngineScenarios(plan: BenchPlan, dataRoot: string, limits: Lim
     scenarios.push(await fresh((bench) => runReadCase(bench, c, plan.read.phase, limits)))
   }
   for (const c of plan.latency.cases) {
-    scenarios.push(await fresh((bench) => runLatencyCase(bench, c, plan.latency.phase,
-      (rate) => progress.step(`${latencyCaseName(c)} pull @ ${rate}/s`))))
+    scenarios.push(await fresh((bench) => runLatencyCase(bench, c, plan.latency.phase, limits,
+      (rate) => progress.step(`${latencyCaseName(c)} push + pull @ ${rate}/s`))))
   }
   if (plan.micro !== null) {
     const micro = plan.micro
@@ -92,9 +92,6 @@ async function runEngineScenarios(plan: BenchPlan, dataRoot: string, limits: Lim
 
 function skippedScenarios(plan: BenchPlan, scenario: string | null): Skipped[] {
   const skipped: Skipped[] = []
-  if (plan.latency.cases.length > 0) {
-    skipped.push({ name: 'latency/push', reason: PUSH_PENDING_REASON })
-  }
   if (scenario === null || scenario === 'peers' || scenario.startsWith('peers/')) {
     skipped.push(...peerSkips())
   }

@@ -47,14 +47,19 @@ function readTable(scenarios: ScenarioResult[]): string {
 }
 
 function latencyTable(scenarios: ScenarioResult[]): string {
-  const rows = scenarios.flatMap((s) => (s.latency ?? []).map((series) => [
-    s.name, series.mode, formatCount(series.offeredRatePerSec),
-    formatCount(series.achievedRatePerSec),
-    formatMicros(series.percentilesUs.p50), formatMicros(series.percentilesUs.p99),
-    formatMicros(series.percentilesUs.p999), formatMicros(series.percentilesUs.max),
-  ]))
-  return textTable(['latency', 'mode', 'offered/s', 'recorded/s', 'p50', 'p99', 'p99.9', 'max'],
-    rows)
+  const rows = scenarios.flatMap((s) => (s.latency ?? []).map((series) => {
+    const p99 = s.figures.find((f) => f.name === `${series.mode} p99 @ ${series.offeredRatePerSec}/s`)
+    const goal = p99?.target === undefined ? ''
+      : `${p99.target.met ? 'met' : 'MISSED'} (≤ ${formatMicros(p99.target.value)})`
+    return [
+      s.name, series.mode, formatCount(series.offeredRatePerSec),
+      formatCount(series.achievedRatePerSec),
+      formatMicros(series.percentilesUs.p50), formatMicros(series.percentilesUs.p99), goal,
+      formatMicros(series.percentilesUs.p999), formatMicros(series.percentilesUs.max),
+    ]
+  }))
+  return textTable(['latency', 'mode', 'offered/s', 'recorded/s', 'p50', 'p99', 'p99 goal',
+    'p99.9', 'max'], rows)
 }
 
 function microTable(scenario: ScenarioResult): string {

@@ -1,30 +1,42 @@
 /**
- * End-to-end latency, embedded, open-loop at fixed offered rates: a producer appends records on a
- * fixed schedule whether or not earlier appends are done, and a consumer on the same thread
- * records, for every record, (time it was delivered) − (time it was *meant* to be sent). Measuring
- * from the intended send time is the correction for coordinated omission: when anything stalls,
- * the records scheduled during the stall are charged the stall, instead of being sent late and
- * timed from then. The intended time travels inside the record (first 8 bytes, float64 ms of
- * performance.now()).
+ * End-to-end latency, embedded, push versus pull on the same data in the same run, open loop at
+ * fixed offered rates.
  *
- * Delivery modes:
- *   pull  Kafka's model: a loop of `log.read(offset, { maxWaitMs })`, a long poll that returns as
- *         soon as the high watermark moves (Atomics.waitAsync), from the last offset read.
- *   push  Flume's model (consumer.run, agents): not in the engine yet, so it is reported as
- *         skipped with that reason; a pull loop relabelled "push" would be a fake.
+ * One producer (`producer.send`, the kafkajs-shaped client) sends records on a fixed schedule
+ * whether or not earlier sends are done. Two consumer groups read the same topic at once:
  *
- * Records scheduled during the warm-up are delivered but not recorded. Records still undelivered
- * `drainTimeoutMs` after the producer stops are recorded at their latency at that moment.
+ *   push  Flume's model: `consumer.run({ eachMessage })`. The handler is called as soon as the
+ *         append is acknowledged, woken by the shared index's high watermark (Atomics.waitAsync).
+ *   pull  Kafka's model: a loop of `consumer.fetch({ maxWaitMs })`, a long poll that returns as
+ *         soon as the high watermark moves.
+ *
+ * Both see every record, so both are measured on identical data; they share one thread, as an
+ * embedded application would, so each is charged for the other's work when their wake-ups
+ * coincide (a few µs per batch).
+ *
+ * Each record's latency is (time its handler saw it) − (time it was *meant* to be sent). Timing
+ * from the intended send time corrects for coordinated omission: when anything stalls, the
+ * records scheduled during the stall are charged the stall. The intended time travels in the
+ * record (first 8 bytes, float64 ms of performance.now()). Records scheduled during the warm-up
+ * are delivered but not recorded; records still undelivered `drainTimeoutMs` after the producer
+ * stops are recorded at their latency at that moment.
+ *
+ * Targets (the client issue), judged at 10,000 records/s: with durability `os`, push p99 ≤ 100 µs
+ * and pull p99 ≤ 200 µs; with `fsync`, each p99 within 100 µs of this run's fdatasync p99.
  */
-import type { Log } from '../../src/index.js'
+import type { Histogram } from 'hdr-histogram-js'
+import { Sluice, logLevel, type SluiceConsumer, type SluiceProducer } from '../../src/index.js'
 import type { Durability } from '../../src/engine/types.js'
 import { SluiceError } from '../../src/errors.js'
 import { logLineValues } from '../data/log-lines.js'
+import { DISK_LIMIT_NAMES } from '../limits/disk.js'
 import { sizeLabel } from '../limits/cpu.js'
 import {
   curveOf, latencyHistogram, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
-import { figure, type LatencySeries, type ScenarioResult } from '../results.js'
+import {
+  figure, type Limit, type LatencySeries, type ScenarioResult, type TargetSpec,
+} from '../results.js'
 import type { BenchLog } from './engine.js'
 
 export interface LatencyCase {
@@ -41,8 +53,12 @@ export interface LatencyPhase {
   maxRecordsPerAppend: number
 }
 
-export const PUSH_PENDING_REASON = 'the engine has no push delivery yet (consumer.run and the ' +
-  'agents are not built); push latency is pending, only the pull long-poll is measured'
+export type DeliveryMode = LatencySeries['mode']
+
+/** The offered rate at which the issue's latency targets are judged. */
+export const TARGET_RATE_PER_SEC = 10_000
+const OS_P99_TARGET_US: Record<DeliveryMode, number> = { push: 100, pull: 200 }
+const FSYNC_P99_MARGIN_US = 100
 
 const STAMP_BYTES = 8
 
@@ -63,27 +79,31 @@ interface Schedule {
   startMs: number
   intervalMs: number
   total: number
+  /** Records meant to be sent before this are warm-up: delivered, not recorded. */
+  recordFromMs: number
 }
 
-/** Sends record i at schedule.startMs + i × intervalMs; returns once every append is acked. */
-async function produce(log: Log, topic: string, c: LatencyCase, schedule: Schedule,
-  phase: LatencyPhase, state: { sent: number }): Promise<void> {
+/** Sends record i at schedule.startMs + i × intervalMs; returns once every send is acked. */
+async function produce(producer: SluiceProducer, topic: string, c: LatencyCase,
+  schedule: Schedule, phase: LatencyPhase): Promise<void> {
   const templates = logLineValues(Math.max(STAMP_BYTES, c.recordBytes), 256)
   const acks: Promise<unknown>[] = []
   let failure: unknown = null
-  while (state.sent < schedule.total && failure === null) {
+  let sent = 0
+  while (sent < schedule.total && failure === null) {
     const due = Math.min(schedule.total,
       Math.floor((nowMs() - schedule.startMs) / schedule.intervalMs) + 1)
-    while (state.sent < due) {
-      const count = Math.min(due - state.sent, phase.maxRecordsPerAppend)
-      const records = []
-      for (let i = state.sent; i < state.sent + count; i++) {
+    while (sent < due) {
+      const count = Math.min(due - sent, phase.maxRecordsPerAppend)
+      const messages = []
+      for (let i = sent; i < sent + count; i++) {
         const intended = schedule.startMs + i * schedule.intervalMs
-        records.push({ value: stampedValue(templates[i % templates.length]!, intended) })
+        messages.push({ value: stampedValue(templates[i % templates.length]!, intended) })
       }
       // Open loop: not awaited here. A failure is kept and ends the run after this turn.
-      acks.push(log.append(topic, 0, records).catch((error: unknown) => { failure ??= error }))
-      state.sent += count
+      acks.push(producer.send({ topic, acks: -1, messages })
+        .catch((error: unknown) => { failure ??= error }))
+      sent += count
     }
     await nextTurn()
   }
@@ -91,84 +111,175 @@ async function produce(log: Log, topic: string, c: LatencyCase, schedule: Schedu
   if (failure !== null) throw failure
 }
 
-async function pullConsume(log: Log, topic: string, schedule: Schedule, phase: LatencyPhase,
-  recordFromMs: number, record: (micros: number) => void): Promise<number> {
-  let offset = 0
-  let giveUpAt = Infinity
-  const stopAt = schedule.startMs + schedule.total * schedule.intervalMs
-  while (offset < schedule.total) {
-    if (giveUpAt === Infinity && nowMs() > stopAt) giveUpAt = nowMs() + phase.drainTimeoutMs
-    if (nowMs() > giveUpAt) break
-    const { records } = await log.read(topic, 0, offset, { maxWaitMs: phase.pullMaxWaitMs })
-    const deliveredMs = nowMs()
-    for (const stored of records) {
-      const intended = stored.value!.readDoubleLE(0)
-      if (intended >= recordFromMs) record((deliveredMs - intended) * 1000)
-      offset = stored.offset + 1
+/** Counts and times deliveries for one mode; `done` resolves when every record has arrived. */
+class Tally {
+  readonly histogram: Histogram = latencyHistogram()
+  delivered = 0
+  private finish: () => void = () => undefined
+  readonly done = new Promise<void>((resolve) => { this.finish = resolve })
+
+  constructor(readonly schedule: Schedule) {}
+
+  deliver(value: Buffer | null, deliveredMs: number): void {
+    const intended = value!.readDoubleLE(0)
+    if (intended >= this.schedule.recordFromMs) {
+      recordMicros(this.histogram, (deliveredMs - intended) * 1000)
     }
+    if (++this.delivered === this.schedule.total) this.finish()
   }
-  const undelivered = schedule.total - offset
-  for (let i = offset; i < schedule.total; i++) {
-    const intended = schedule.startMs + i * schedule.intervalMs
-    if (intended >= recordFromMs) record((nowMs() - intended) * 1000)
+
+  /** Charges each record not delivered by now its latency at this moment. */
+  chargeUndelivered(): number {
+    const { schedule } = this
+    for (let i = this.delivered; i < schedule.total; i++) {
+      const intended = schedule.startMs + i * schedule.intervalMs
+      if (intended >= schedule.recordFromMs) recordMicros(this.histogram, (nowMs() - intended) * 1000)
+    }
+    return schedule.total - this.delivered
   }
-  return undelivered
 }
 
-async function pullAtRate(bench: BenchLog, c: LatencyCase, rate: number, phase: LatencyPhase)
-  : Promise<{ series: LatencySeries; undelivered: number }> {
+async function pullLoop(consumer: SluiceConsumer, tally: Tally, phase: LatencyPhase,
+  stop: { requested: boolean }): Promise<void> {
+  while (!stop.requested && tally.delivered < tally.schedule.total) {
+    const batches = await consumer.fetch({ maxWaitMs: phase.pullMaxWaitMs })
+    const deliveredMs = nowMs()
+    for (const batch of batches) {
+      for (const message of batch.messages) tally.deliver(message.value, deliveredMs)
+    }
+  }
+}
+
+interface RateOutcome {
+  series: LatencySeries[]
+  undelivered: Record<DeliveryMode, number>
+}
+
+async function connectConsumer(sluice: Sluice, topic: string, mode: DeliveryMode)
+  : Promise<SluiceConsumer> {
+  const consumer = sluice.consumer({ groupId: `${mode}-${topic}` })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  return consumer
+}
+
+async function measureRate(bench: BenchLog, c: LatencyCase, rate: number, phase: LatencyPhase)
+  : Promise<RateOutcome> {
   const topic = await bench.createTopic('latency', { partitions: 1, durability: c.durability })
-  const histogram = latencyHistogram()
-  const intervalMs = 1000 / rate
-  const total = Math.max(1, Math.round(((phase.warmupMs + phase.measureMs) / 1000) * rate))
-  const schedule: Schedule = { startMs: nowMs() + 5, intervalMs, total }
-  const recordFromMs = schedule.startMs + phase.warmupMs
-  const state = { sent: 0 }
-  const [, undelivered] = await Promise.all([
-    produce(bench.log, topic, c, schedule, phase, state),
-    pullConsume(bench.log, topic, schedule, phase, recordFromMs,
-      (micros) => recordMicros(histogram, micros)),
-  ])
+  const sluice = new Sluice({ log: bench.log, clientId: 'bench', logLevel: logLevel.NOTHING })
+  try {
+    const producer = sluice.producer()
+    await producer.connect()
+    const push = await connectConsumer(sluice, topic, 'push')
+    const pull = await connectConsumer(sluice, topic, 'pull')
+    const intervalMs = 1000 / rate
+    const total = Math.max(1, Math.round(((phase.warmupMs + phase.measureMs) / 1000) * rate))
+    const startMs = nowMs() + 20
+    const schedule: Schedule = { startMs, intervalMs, total, recordFromMs: startMs + phase.warmupMs }
+    const tallies = { push: new Tally(schedule), pull: new Tally(schedule) }
+    // Neither side commits: pull's fetch commits nothing, and kafkajs's auto-commit after every
+    // delivered batch would charge push for fsync'd offset writes, not for delivery.
+    await push.run({ autoCommit: false, eachMessage: async ({ message }) => {
+      tallies.push.deliver(message.value, nowMs())
+    } })
+    await pull.fetch({ maxWaitMs: 0 }) // joins its group before the clock starts
+    const stop = { requested: false }
+    const pulling = pullLoop(pull, tallies.pull, phase, stop)
+    await produce(producer, topic, c, schedule, phase)
+    await drain([tallies.push.done, tallies.pull.done], phase.drainTimeoutMs)
+    stop.requested = true
+    const undelivered = { push: tallies.push.chargeUndelivered(),
+      pull: tallies.pull.chargeUndelivered() }
+    await pulling
+    const series = (['push', 'pull'] as const).map((mode) =>
+      seriesOf(mode, rate, tallies[mode].histogram, phase.measureMs))
+    return { series, undelivered }
+  } finally {
+    await sluice.close()
+  }
+}
+
+async function drain(done: Promise<void>[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+  await Promise.race([Promise.all(done), timeout])
+  clearTimeout(timer)
+}
+
+function seriesOf(mode: DeliveryMode, rate: number, histogram: Histogram, measureMs: number)
+  : LatencySeries {
   if (histogram.totalCount === 0) {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
-      `latency at ${rate}/s recorded nothing: measureMs ${phase.measureMs} is too short`)
+      `latency at ${rate}/s recorded nothing: measureMs ${measureMs} is too short`)
   }
-  const series: LatencySeries = {
-    mode: 'pull',
+  return {
+    mode,
     offeredRatePerSec: rate,
-    achievedRatePerSec: perSec(histogram.totalCount, phase.measureMs),
+    achievedRatePerSec: perSec(histogram.totalCount, measureMs),
     records: histogram.totalCount,
     percentilesUs: percentilesOf(histogram),
     curve: curveOf(histogram),
   }
-  return { series, undelivered }
+}
+
+/** The issue's p99 goal for this case and mode, or undefined where it sets none. */
+export function p99Target(c: LatencyCase, mode: DeliveryMode, rate: number, limits: Limit[])
+  : TargetSpec | undefined {
+  if (rate !== TARGET_RATE_PER_SEC) return undefined
+  if (c.durability === 'os') {
+    const valueUs = OS_P99_TARGET_US[mode]
+    return { description: `${mode} p99 ≤ ${valueUs} µs at ${rate}/s, durability os`,
+      value: valueUs, appliesTo: 'value', direction: 'atMost' }
+  }
+  if (c.durability !== 'fsync') return undefined
+  const fsync = limits.find((l) => l.name === DISK_LIMIT_NAMES.syncP99)
+  if (fsync === undefined) return undefined
+  const fsyncUs = fsync.unit === 'ms' ? fsync.value * 1000 : fsync.value
+  return { description: `${mode} p99 ≤ fdatasync p99 (${Math.round(fsyncUs)} µs) + ` +
+    `${FSYNC_P99_MARGIN_US} µs at ${rate}/s`, value: fsyncUs + FSYNC_P99_MARGIN_US,
+  appliesTo: 'value', direction: 'atMost' }
+}
+
+function seriesFigures(c: LatencyCase, s: LatencySeries, limits: Limit[]) {
+  const p = s.percentilesUs
+  return [
+    figure(`${s.mode} p50 @ ${s.offeredRatePerSec}/s`, p.p50, 'µs'),
+    figure(`${s.mode} p99 @ ${s.offeredRatePerSec}/s`, p.p99, 'µs', undefined,
+      p99Target(c, s.mode, s.offeredRatePerSec, limits)),
+    figure(`${s.mode} p99.9 @ ${s.offeredRatePerSec}/s`, p.p999, 'µs'),
+    figure(`${s.mode} max @ ${s.offeredRatePerSec}/s`, p.max, 'µs'),
+  ]
 }
 
 export async function runLatencyCase(bench: BenchLog, c: LatencyCase, phase: LatencyPhase,
-  onRate: (rate: number) => void = () => undefined): Promise<ScenarioResult> {
+  limits: Limit[], onRate: (rate: number) => void = () => undefined): Promise<ScenarioResult> {
   const series: LatencySeries[] = []
   const notes: string[] = []
   for (const rate of c.ratesPerSec) {
     onRate(rate)
-    const result = await pullAtRate(bench, c, rate, phase)
-    series.push(result.series)
-    if (result.undelivered > 0) {
-      notes.push(`pull at ${rate}/s: ${result.undelivered} records undelivered after the ` +
-        `${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
+    const outcome = await measureRate(bench, c, rate, phase)
+    series.push(...outcome.series)
+    for (const mode of ['push', 'pull'] as const) {
+      if (outcome.undelivered[mode] === 0) continue
+      notes.push(`${mode} at ${rate}/s: ${outcome.undelivered[mode]} records undelivered after ` +
+        `the ${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
     }
   }
-  const figures = series.flatMap((s) => [
-    figure(`pull p50 @ ${s.offeredRatePerSec}/s`, s.percentilesUs.p50, 'µs'),
-    figure(`pull p99 @ ${s.offeredRatePerSec}/s`, s.percentilesUs.p99, 'µs'),
-    figure(`pull p99.9 @ ${s.offeredRatePerSec}/s`, s.percentilesUs.p999, 'µs'),
-    figure(`pull max @ ${s.offeredRatePerSec}/s`, s.percentilesUs.max, 'µs'),
-  ])
+  const push = series.filter((s) => s.mode === 'push')
+  const pull = series.filter((s) => s.mode === 'pull')
+  const figures = [...push, ...pull].flatMap((s) => seriesFigures(c, s, limits))
+  for (const [i, p] of push.entries()) {
+    const q = pull[i]!
+    figures.push(figure(`pull p99 / push p99 @ ${p.offeredRatePerSec}/s`,
+      q.percentilesUs.p99 / Math.max(1, p.percentilesUs.p99), 'x'))
+  }
   return {
     name: latencyCaseName(c),
     kind: 'latency',
     params: { recordBytes: c.recordBytes, durability: c.durability,
       rates: c.ratesPerSec.join(','), warmupMs: phase.warmupMs, measureMs: phase.measureMs,
-      pullMaxWaitMs: phase.pullMaxWaitMs, openLoop: true,
+      pullMaxWaitMs: phase.pullMaxWaitMs, openLoop: true, api: 'producer.send → ' +
+        'consumer.run (push) and consumer.fetch (pull), two groups on one topic',
       latencyFrom: 'intended send time (coordinated-omission corrected)' },
     figures,
     latency: series,

@@ -115,21 +115,29 @@ export class ShardRuntime {
     }
   }
 
-  /** One group commit over every partition with queued appends. */
+  /**
+   * One group commit over every partition with queued appends. Partitions that promise less than
+   * fsync are published and acknowledged before any fdatasync starts: an `os` topic must not
+   * wait for the sync of an `fsync` topic (such as __consumer_offsets) that shares its shard.
+   */
   private drain(): void {
     this.drainScheduled = false
-    const acks: AppendAck[] = []
-    const written: { partition: OwnedPartition; requests: AppendRequest[] }[] = []
+    const earlyAcks: AppendAck[] = []
+    const syncedAcks: AppendAck[] = []
+    const toSync: { partition: OwnedPartition; requests: AppendRequest[] }[] = []
     for (const partition of this.partitions.values()) {
       if (partition.queue.length === 0) continue
       const requests = partition.queue.splice(0)
+      const needsSync = partition.config.durability === 'fsync'
+      const acks = needsSync ? syncedAcks : earlyAcks
       const accepted = this.writeGroup(partition, requests, acks)
-      if (accepted.length > 0) written.push({ partition, requests: accepted })
+      if (accepted.length === 0) continue
+      if (needsSync) toSync.push({ partition, requests: accepted })
+      else this.commitGroup(partition, accepted, acks)
     }
-    for (const { partition, requests } of written) {
-      this.commitGroup(partition, requests, acks)
-    }
-    if (acks.length > 0) this.post({ type: 'acks', acks })
+    if (earlyAcks.length > 0) this.post({ type: 'acks', acks: earlyAcks })
+    for (const { partition, requests } of toSync) this.commitGroup(partition, requests, syncedAcks)
+    if (syncedAcks.length > 0) this.post({ type: 'acks', acks: syncedAcks })
   }
 
   /** Validates and writes one partition's group; returns the requests that reached the file. */
