@@ -11,6 +11,7 @@
 import { Command, Option } from 'commander'
 import { isSluiceError } from '../errors.js'
 import { runBenchCommand, runCompareCommand } from './bench-command.js'
+import { registerBrokerCommand } from './broker-command.js'
 
 function program(): Command {
   const root = new Command('sluice')
@@ -36,6 +37,7 @@ function program(): Command {
     .argument('<a>', 'results.json (or its folder) of the baseline run')
     .argument('<b>', 'results.json (or its folder) of the run to compare')
     .action((a: string, b: string) => runCompareCommand(a, b))
+  registerBrokerCommand(root)
   return root
 }
 

@@ -11,6 +11,10 @@ import { createLogger, type Logger } from './logger.js'
 import { SluiceProducer } from './producer.js'
 import { Runtime } from './runtime.js'
 import type { ConsumerConfig, ProducerConfig, SluiceConfig } from './types.js'
+import type { BrokerOptions, KafkaBroker } from '../kafka/index.js'
+
+/** `sluice.listen` options: the broker's, minus the Log and coordinator Sluice supplies. */
+export type ListenOptions = Omit<BrokerOptions, 'log' | 'coordinator'>
 
 export class Sluice {
   private runtime: Promise<Runtime> | null = null
@@ -43,6 +47,21 @@ export class Sluice {
 
   admin(): SluiceAdmin {
     return this.track(new SluiceAdmin(() => this.open(), this.rootLogger.namespace('Admin')))
+  }
+
+  /**
+   * Serves this Sluice's Log over the Kafka wire protocol (default 127.0.0.1:9092), sharing its
+   * group coordinator with the embedded clients, so a kafkajs consumer and an embedded one can
+   * be in one group. The broker's `close()` stops it alone; `Sluice.close()` stops it too.
+   */
+  async listen(options: ListenOptions = {}): Promise<KafkaBroker> {
+    const runtime = await this.open()
+    // Loaded on demand: embedded use never pays for the protocol code.
+    const kafka = await import('../kafka/index.js')
+    const broker = await kafka.startBroker({ logger: kafka.stderrLogger('warn'), ...options,
+      log: runtime.log, coordinator: runtime.coordinator })
+    this.track({ disconnect: () => broker.close() })
+    return broker
   }
 
   logger(): Logger {

@@ -1,0 +1,166 @@
+/**
+ * One client TCP connection: splits the byte stream into frames, runs them concurrently, and
+ * writes the replies strictly in arrival order (Kafka clients may pipeline; Java clients need
+ * the order, and a long-polling Fetch must not be overtaken by the requests behind it).
+ *
+ *   frame = int32 size (bytes that follow) · request header · request body
+ *
+ * Bounds (DESIGN rule 6), all checked before memory is committed:
+ * - a size prefix above maxRequestBytes (or below the smallest header) closes the connection
+ *   before any frame buffer exists; a frame's bytes are gathered only as they arrive;
+ * - reads pause while the socket's unsent replies exceed maxWriteBufferBytes (a client that
+ *   never reads cannot grow our memory), and while the requests waiting for their turn exceed
+ *   maxInFlightRequests or maxInFlightBytes.
+ * A frame that fails to parse closes this connection only, with the reason logged.
+ */
+import type { Socket } from 'node:net'
+import type { BrokerState } from './broker-state.js'
+import { dispatch } from './dispatch.js'
+import { isProtocolError, ProtocolErrorCode } from './protocol/errors.js'
+import { MIN_REQUEST_HEADER_BYTES } from './protocol/headers.js'
+
+export interface ConnectionLimits {
+  maxRequestBytes: number
+  maxWriteBufferBytes: number
+  maxInFlightRequests: number
+  maxInFlightBytes: number
+}
+
+interface Slot {
+  frameBytes: number
+  done: boolean
+  reply: Buffer[] | null
+}
+
+const SIZE_PREFIX_BYTES = 4
+
+export class Connection {
+  private readonly pending: Buffer[] = []
+  private pendingBytes = 0
+  /** Size of the frame being gathered, or −1 while its size prefix is still awaited. */
+  private frameBytes = -1
+  private readonly slots: Slot[] = []
+  private inFlightBytes = 0
+  private paused = false
+  private closed = false
+  readonly clientHost: string
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: BrokerState,
+    private readonly limits: ConnectionLimits,
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.receive(chunk))
+    socket.on('drain', () => this.updateReading())
+    socket.on('error', (error) => this.close(`socket error: ${error.message}`, 'info'))
+    socket.on('close', () => this.close(null, 'info'))
+  }
+
+  /** Ends the connection; `reason` is logged (null: the peer went away). */
+  close(reason: string | null, level: 'info' | 'warn' = 'warn'): void {
+    if (this.closed) return
+    this.closed = true
+    if (reason !== null) {
+      this.broker.logger[level]('closing connection', { client: this.clientHost, reason })
+    }
+    this.socket.destroy()
+    this.pending.length = 0
+    this.slots.length = 0
+    this.onClose(this)
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.byteLength
+    while (!this.closed) {
+      if (this.frameBytes < 0) {
+        if (this.pendingBytes < SIZE_PREFIX_BYTES) break
+        const size = this.take(SIZE_PREFIX_BYTES).readInt32BE(0)
+        if (size < MIN_REQUEST_HEADER_BYTES || size > this.limits.maxRequestBytes) {
+          this.close(`${ProtocolErrorCode.FRAME_SIZE}: frame size ${size} is outside ` +
+            `${MIN_REQUEST_HEADER_BYTES}..${this.limits.maxRequestBytes} (maxRequestBytes)`)
+          return
+        }
+        this.frameBytes = size
+      }
+      if (this.pendingBytes < this.frameBytes) break
+      const frame = this.take(this.frameBytes)
+      this.frameBytes = -1
+      this.start(frame)
+    }
+    this.updateReading()
+  }
+
+  /** The next `count` bytes: a view when one chunk holds them, else one exact-size copy. */
+  private take(count: number): Buffer {
+    const first = this.pending[0]!
+    let out: Buffer
+    if (first.byteLength >= count) {
+      out = first.subarray(0, count)
+      if (first.byteLength === count) this.pending.shift()
+      else this.pending[0] = first.subarray(count)
+    } else {
+      out = Buffer.allocUnsafeSlow(count)
+      let filled = 0
+      while (filled < count) {
+        const chunk = this.pending[0]!
+        const used = Math.min(chunk.byteLength, count - filled)
+        chunk.copy(out, filled, 0, used)
+        filled += used
+        if (used === chunk.byteLength) this.pending.shift()
+        else this.pending[0] = chunk.subarray(used)
+      }
+    }
+    this.pendingBytes -= count
+    return out
+  }
+
+  private start(frame: Buffer): void {
+    const slot: Slot = { frameBytes: frame.byteLength, done: false, reply: null }
+    this.slots.push(slot)
+    this.inFlightBytes += frame.byteLength
+    dispatch(frame, this.broker, this.clientHost).then((result) => {
+      slot.reply = result.reply
+      slot.done = true
+      this.flush()
+    }, (error: unknown) => {
+      if (isProtocolError(error)) this.close(`${error.code}: ${error.message}`)
+      else {
+        this.broker.logger.error('request handler failed', { client: this.clientHost,
+          error: error instanceof Error ? error.stack : String(error) })
+        this.close('request handler failed')
+      }
+    })
+  }
+
+  /** Writes every finished reply at the head of the queue, in order, in one corked burst. */
+  private flush(): void {
+    if (this.closed) return
+    this.socket.cork()
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const slot = this.slots.shift()!
+      this.inFlightBytes -= slot.frameBytes
+      if (slot.reply !== null) for (const chunk of slot.reply) this.socket.write(chunk)
+    }
+    this.socket.uncork()
+    this.updateReading()
+  }
+
+  private updateReading(): void {
+    if (this.closed) return
+    const { maxWriteBufferBytes, maxInFlightRequests, maxInFlightBytes } = this.limits
+    const overloaded = this.socket.writableLength > maxWriteBufferBytes
+      || this.slots.length >= maxInFlightRequests || this.inFlightBytes >= maxInFlightBytes
+    if (overloaded && !this.paused) {
+      this.paused = true
+      this.socket.pause()
+    } else if (!overloaded && this.paused) {
+      this.paused = false
+      this.socket.resume()
+    }
+  }
+}
