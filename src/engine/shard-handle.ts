@@ -19,6 +19,7 @@ export class ShardHandle {
   private readonly worker: Worker
   private readonly pending = new Map<number, Pending>()
   private outgoing: AppendRequest[] = []
+  private outgoingTransfers: ArrayBuffer[] = []
   private nextId = 1
   private deathError: SluiceError | null = null
   private closing = false
@@ -40,7 +41,12 @@ export class ShardHandle {
     return this.deathError === null
   }
 
-  append(key: PartitionKey, batches: Uint8Array[]): Promise<AppendAck> {
+  /**
+   * Queues an append for this turn's message. With `transfer`, batches that own their whole
+   * ArrayBuffer are moved to the shard rather than copied (the caller must not touch them after);
+   * small batches share Node's buffer pool and are copied as before.
+   */
+  append(key: PartitionKey, batches: Uint8Array[], transfer = false): Promise<AppendAck> {
     if (this.deathError !== null) return Promise.reject(this.deathError)
     const id = this.nextId++
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -48,6 +54,11 @@ export class ShardHandle {
     })
     if (this.outgoing.length === 0) queueMicrotask(() => this.flushAppends())
     this.outgoing.push({ id, key, batches })
+    if (transfer) {
+      for (const batch of batches) {
+        if (isWholeArrayBuffer(batch)) this.outgoingTransfers.push(batch.buffer)
+      }
+    }
     return promise as Promise<AppendAck>
   }
 
@@ -74,8 +85,11 @@ export class ShardHandle {
 
   private flushAppends(): void {
     const requests = this.outgoing
+    const transfers = this.outgoingTransfers
     this.outgoing = []
-    if (requests.length > 0) this.worker.postMessage({ type: 'append', requests } satisfies ToShard)
+    this.outgoingTransfers = []
+    if (requests.length === 0) return
+    this.worker.postMessage({ type: 'append', requests } satisfies ToShard, transfers)
   }
 
   private receive(message: FromShard): void {
@@ -112,6 +126,12 @@ export class ShardHandle {
     this.pending.clear()
     this.onDeath(this, this.deathError)
   }
+}
+
+/** True when `view` covers all of a plain ArrayBuffer, so moving that buffer moves only it. */
+function isWholeArrayBuffer(view: Uint8Array): view is Uint8Array & { buffer: ArrayBuffer } {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0
+    && view.byteLength === view.buffer.byteLength
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
