@@ -1,0 +1,78 @@
+/**
+ * From a properties file to a validated, built (not started) agent graph: read, substitute,
+ * group by agent, pick the agent named by `--name`, prune and build. Also renders a graph for
+ * `sluice agent --validate`.
+ */
+import { NodeFileSystem } from '../../io/node-file-system.js'
+import type { FlowLogger } from '../event.js'
+import { FlowConfigError } from './errors.js'
+import { groupByAgent } from './grammar.js'
+import { parseProperties } from './properties.js'
+import { substituteValues } from './substitute.js'
+import { validateAgent, type AgentGraph } from './validate.js'
+
+export interface LoadOptions {
+  agentName: string
+  strict?: boolean
+  env?: Record<string, string | undefined>
+  logger: FlowLogger
+}
+
+/** Filters declared as `<agent>.configfilters.<f>.type = <type>`, for ${f['key']}. */
+function configFilters(keys: Iterable<string>, values: Map<string, { value: string }>)
+  : Map<string, string> {
+  const filters = new Map<string, string>()
+  for (const key of keys) {
+    const match = /^[^.]+\.configfilters\.([^.]+)\.type$/.exec(key.trim())
+    if (match !== null) filters.set(match[1]!, values.get(key)!.value.trim())
+  }
+  return filters
+}
+
+export function loadAgentText(text: string, file: string, options: LoadOptions): AgentGraph {
+  const raw = parseProperties(text, file)
+  const entries = substituteValues(raw, {
+    env: options.env ?? process.env, filters: configFilters(raw.keys(), raw),
+  })
+  const { agents, problems } = groupByAgent(entries, file)
+  const conf = agents.get(options.agentName)
+  if (conf === undefined) {
+    const known = [...agents.keys()].join(', ') || 'none'
+    throw new FlowConfigError(file, 1, `${options.agentName}.*`,
+      `no agent named ${options.agentName} in this file (agents found: ${known})`)
+  }
+  conf.problems.unshift(...problems)
+  return validateAgent(conf, { strict: options.strict ?? false }, { logger: options.logger })
+}
+
+export function loadAgentFile(file: string, options: LoadOptions): AgentGraph {
+  const bytes = new NodeFileSystem().readFile(file)
+  if (bytes === null) throw new FlowConfigError(file, 0, '--conf-file', 'no such file')
+  return loadAgentText(bytes.toString('utf8'), file, options)
+}
+
+/** A human-readable listing of what would run; `--validate` prints it. */
+export function describeGraph(graph: AgentGraph): string {
+  const lines = [`agent ${graph.agent} (${graph.file})`]
+  for (const channel of graph.channels.values()) {
+    lines.push(`  channel ${channel.name}: ${channel.type} capacity=${channel.capacity} ` +
+      `transactionCapacity=${channel.transactionCapacity}`)
+  }
+  for (const source of graph.sources.values()) {
+    const { selector, interceptors } = source.processor
+    const chain = interceptors.length === 0 ? ''
+      : ` interceptors=[${interceptors.map((i) => i.type).join(', ')}]`
+    lines.push(`  source ${source.name}: ${source.type} → ` +
+      `${selector.channels.map((c) => c.name).join(' ')} selector=${selector.type}${chain}`)
+  }
+  for (const sink of graph.sinks.values()) {
+    lines.push(`  sink ${sink.name}: ${sink.type} ← ${sink.channel.name} ` +
+      `batchSize=${sink.batchSize}`)
+  }
+  for (const group of graph.groups) {
+    lines.push(`  runner ${group.name}: ${group.processor.type} ` +
+      `[${group.processor.sinks.map((s) => s.name).join(', ')}]`)
+  }
+  lines.push(`  ${graph.problems.length} warning(s)`)
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,147 @@
+/**
+ * Flume's netcat source (NetcatSource, reference §2.1): a TCP server that turns each `\n`-ended
+ * line into an event (the body keeps a `\r` if the client sent one, as Flume does) and answers
+ * `OK\n` per event (`ack-every-event`), or `FAILED: <reason>\n` when the channel refused it.
+ *
+ * Backpressure: a connection's socket is paused while its lines are being committed, so a client
+ * faster than the channel fills its TCP window and blocks instead of growing our memory; a full
+ * channel (after keep-alive) answers FAILED and the client must resend. Per connection at most
+ * max-line-length + one socket chunk is buffered. `batchSize` (a sluice addition, default 1 =
+ * Flume's one event per commit) lets the lines already received share one commit.
+ */
+import * as net from 'node:net'
+import type { ChannelProcessor } from '../channel-processor.js'
+import type { FlowLogger } from '../event.js'
+import { sourceCounter } from '../metrics/counters.js'
+import type { EventDrivenSource } from './source.js'
+
+export interface NetcatOptions {
+  bind: string
+  port: number
+  maxLineLengthBytes: number
+  ackEveryEvent: boolean
+  batchSize: number
+}
+
+export class NetcatSource implements EventDrivenSource {
+  readonly kind = 'event-driven'
+  readonly type = 'netcat'
+  readonly counter
+  private server: net.Server | null = null
+  private readonly connections = new Map<net.Socket, Promise<void>>()
+  private stopping = false
+
+  constructor(readonly name: string, readonly processor: ChannelProcessor,
+    private readonly options: NetcatOptions, private readonly logger: FlowLogger) {
+    this.counter = sourceCounter(name)
+  }
+
+  get batchSize(): number {
+    return this.options.batchSize
+  }
+
+  /** The port actually bound (port 0 picks a free one). */
+  get port(): number {
+    const address = this.server?.address()
+    return typeof address === 'object' && address !== null ? address.port : this.options.port
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false
+    const server = net.createServer((socket) => this.accept(socket))
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.bind, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.logger.info(`source ${this.name}: netcat listening on ${this.options.bind}:${this.port}`)
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    const server = this.server
+    this.server = null
+    const closed = server === null ? Promise.resolve()
+      : new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const [socket, draining] of this.connections) {
+      socket.pause()
+      void draining.then(() => socket.end())
+    }
+    await Promise.all(this.connections.values())
+    for (const socket of this.connections.keys()) socket.destroy()
+    await closed
+  }
+
+  private accept(socket: net.Socket): void {
+    this.counter.add('OpenConnectionCount')
+    let pending: Buffer = Buffer.alloc(0)
+    let skipping = false
+    let draining: Promise<void> = Promise.resolve()
+    this.connections.set(socket, draining)
+    socket.on('data', (chunk: Buffer) => {
+      socket.pause()
+      pending = pending.byteLength === 0 ? chunk : Buffer.concat([pending, chunk])
+      draining = draining.then(async () => {
+        const lines: Buffer[] = []
+        ;({ pending, skipping } = this.splitLines(socket, pending, skipping, lines))
+        await this.commitLines(socket, lines)
+        if (!this.stopping && !socket.destroyed) socket.resume()
+      })
+      this.connections.set(socket, draining)
+    })
+    socket.on('error', () => undefined)
+    socket.on('close', () => {
+      this.counter.add('OpenConnectionCount', -1)
+      this.connections.delete(socket)
+    })
+  }
+
+  /** Cuts complete lines off `pending`; an over-long line is answered FAILED and skipped. */
+  private splitLines(socket: net.Socket, buffered: Buffer, skippingLine: boolean,
+    lines: Buffer[]): { pending: Buffer; skipping: boolean } {
+    let pending = buffered
+    let skipping = skippingLine
+    const limit = this.options.maxLineLengthBytes
+    for (;;) {
+      const newline = pending.indexOf(0x0a)
+      if (newline < 0) {
+        if (!skipping && pending.byteLength >= limit) {
+          this.refuseLongLine(socket)
+          skipping = true
+        }
+        if (skipping) pending = Buffer.alloc(0)
+        return { pending, skipping }
+      }
+      if (!skipping && newline + 1 > limit) this.refuseLongLine(socket)
+      else if (!skipping) lines.push(Buffer.from(pending.subarray(0, newline)))
+      skipping = false
+      pending = pending.subarray(newline + 1)
+    }
+  }
+
+  private refuseLongLine(socket: net.Socket): void {
+    this.counter.add('EventReadFail')
+    socket.write(`FAILED: Event exceeds the maximum length ` +
+      `(${this.options.maxLineLengthBytes} chars, including newline)\n`)
+  }
+
+  private async commitLines(socket: net.Socket, lines: Buffer[]): Promise<void> {
+    for (let start = 0; start < lines.length; start += this.options.batchSize) {
+      const batch = lines.slice(start, start + this.options.batchSize)
+      this.counter.add('EventReceivedCount', batch.length)
+      let reply: string
+      try {
+        await this.processor.processEventBatch(batch.map((body) => ({ headers: {}, body })))
+        this.counter.add('EventAcceptedCount', batch.length)
+        reply = 'OK\n'
+      } catch (error) {
+        this.counter.add('ChannelWriteFail')
+        reply = `FAILED: ${(error as Error).message}\n`
+      }
+      if (this.options.ackEveryEvent && !socket.destroyed) socket.write(reply.repeat(batch.length))
+    }
+  }
+}
