@@ -94,6 +94,26 @@ export const ERROR_CODES = {
     retriable: false,
     summary: 'The engine (or client) has been closed.',
   },
+  SLUICE_ERR_FLOW_CONFIG: {
+    kafkaCode: null,
+    retriable: false,
+    summary: 'An agent configuration is invalid; the message names the file, line and key.',
+  },
+  SLUICE_ERR_CHANNEL_FULL: {
+    kafkaCode: null,
+    retriable: true,
+    summary: 'A channel has no room (capacity, byteCapacity or free disk); the source pushes back.',
+  },
+  SLUICE_ERR_CHANNEL: {
+    kafkaCode: null,
+    retriable: false,
+    summary: 'A channel transaction was misused or its storage failed (Flume ChannelException).',
+  },
+  SLUICE_ERR_EVENT_DELIVERY: {
+    kafkaCode: null,
+    retriable: true,
+    summary: 'A sink or sink group could not deliver a batch; it is rolled back and retried.',
+  },
   SLUICE_ERR_CHECKSUM: {
     kafkaCode: null,
     retriable: false,

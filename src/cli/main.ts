@@ -11,6 +11,7 @@
 import { Command, Option } from 'commander'
 import { isSluiceError } from '../errors.js'
 import { runBenchCommand, runCompareCommand } from './bench-command.js'
+import { registerAgentCommand } from './agent-command.js'
 import { registerBrokerCommand } from './broker-command.js'
 
 function program(): Command {
@@ -38,6 +39,7 @@ function program(): Command {
     .argument('<b>', 'results.json (or its folder) of the run to compare')
     .action((a: string, b: string) => runCompareCommand(a, b))
   registerBrokerCommand(root)
+  registerAgentCommand(root)
   return root
 }
 
