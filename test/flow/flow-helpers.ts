@@ -1,0 +1,135 @@
+/** Helpers for the agent tests: channel factories, a capturing logger, TCP and HTTP clients. */
+import * as http from 'node:http'
+import * as net from 'node:net'
+import * as path from 'node:path'
+import { FileChannel, type FileChannelOptions } from '../../src/flow/channels/file-channel.js'
+import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
+import type { FlowEvent, FlowLogger } from '../../src/flow/event.js'
+import { inTransaction, type Channel } from '../../src/flow/transaction.js'
+
+export interface CapturingLogger extends FlowLogger {
+  lines: string[]
+  warnings: string[]
+}
+
+export function capturingLogger(): CapturingLogger {
+  const lines: string[] = []
+  const warnings: string[] = []
+  return {
+    lines, warnings,
+    info: (message) => lines.push(message),
+    warn: (message) => warnings.push(message),
+    error: (message) => warnings.push(message),
+  }
+}
+
+export interface ChannelSpec {
+  capacity: number
+  transactionCapacity: number
+  keepAliveSeconds: number
+}
+
+export type ChannelMaker = (name: string, spec: ChannelSpec) => Channel
+
+export const memoryMaker: ChannelMaker = (name, spec) => new MemoryChannel(name, spec)
+
+export function fileMaker(root: string, extra: Partial<FileChannelOptions> = {}): ChannelMaker {
+  return (name, spec) => new FileChannel(name, {
+    checkpointDir: path.join(root, name, 'checkpoint'), dataDirs: [path.join(root, name, 'data')],
+    minimumRequiredSpace: 1024 * 1024, ...spec, ...extra,
+  })
+}
+
+export const event = (body: string, headers: Record<string, string> = {}): FlowEvent =>
+  ({ headers, body: Buffer.from(body) })
+
+export async function putAll(channel: Channel, bodies: string[]): Promise<void> {
+  await inTransaction(channel, (tx) => bodies.forEach((body) => tx.put(event(body))))
+}
+
+export async function takeAll(channel: Channel, max: number): Promise<string[]> {
+  return inTransaction(channel, async (tx) => {
+    const bodies: string[] = []
+    for (let i = 0; i < max; i++) {
+      const taken = await tx.take()
+      if (taken === null) break
+      bodies.push(taken.body.toString())
+    }
+    return bodies
+  })
+}
+
+/** POSTs JSON events; resolves with the status code. */
+export function postEvents(port: number, events: { headers?: Record<string, string>;
+  body: string }[], agent?: http.Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/',
+      headers: { 'content-type': 'application/json' }, agent }, (response) => {
+      response.resume()
+      response.on('end', () => resolve(response.statusCode ?? 0))
+    })
+    request.on('error', reject)
+    request.end(JSON.stringify(events))
+  })
+}
+
+export function getText(port: number, urlPath: string, headers: Record<string, string> = {})
+  : Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, headers }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body,
+        type: String(response.headers['content-type']) }))
+    }).on('error', reject)
+  })
+}
+
+/** A line-oriented TCP client: send lines, read reply lines. */
+export class LineClient {
+  private buffered = ''
+  private readonly replies: string[] = []
+  private waiters: (() => void)[] = []
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      this.buffered += chunk
+      const lines = this.buffered.split('\n')
+      this.buffered = lines.pop()!
+      this.replies.push(...lines)
+      for (const wake of this.waiters.splice(0)) wake()
+    })
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, host, () => resolve(new LineClient(socket)))
+      socket.once('error', reject)
+    })
+  }
+
+  send(text: string): void {
+    this.socket.write(text)
+  }
+
+  /** Waits (bounded) until `count` replies have arrived; returns them all. */
+  async replyLines(count: number, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs
+    while (this.replies.length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${count} replies, got ${this.replies.length}`)
+      }
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+    return [...this.replies]
+  }
+
+  close(): void {
+    this.socket.destroy()
+  }
+}
