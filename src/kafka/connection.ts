@@ -59,6 +59,16 @@ export class Connection {
     socket.on('close', () => this.close(null, 'info'))
   }
 
+  /** True while reads are paused by one of the bounds above. */
+  get isPaused(): boolean {
+    return this.paused
+  }
+
+  /** Reply bytes handed to the socket and not yet sent. */
+  get unsentReplyBytes(): number {
+    return this.socket.writableLength
+  }
+
   /** Ends the connection; `reason` is logged (null: the peer went away). */
   close(reason: string | null, level: 'info' | 'warn' = 'warn'): void {
     if (this.closed) return

@@ -54,7 +54,17 @@ export interface KafkaBroker {
   readonly address: string
   /** Open client connections. */
   readonly connectionCount: number
+  /** Connection counters: what the bounds are doing right now. */
+  stats(): BrokerStats
   close(): Promise<void>
+}
+
+export interface BrokerStats {
+  connections: number
+  /** Connections whose reads are paused (write buffer or in-flight bound reached). */
+  pausedConnections: number
+  /** Reply bytes queued on sockets, not yet sent. */
+  unsentReplyBytes: number
 }
 
 const MIB = 1024 * 1024
@@ -95,6 +105,15 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
     port: bound.port,
     address: bound.address,
     get connectionCount() { return connections.size },
+    stats() {
+      let pausedConnections = 0
+      let unsentReplyBytes = 0
+      for (const connection of connections) {
+        if (connection.isPaused) pausedConnections++
+        unsentReplyBytes += connection.unsentReplyBytes
+      }
+      return { connections: connections.size, pausedConnections, unsentReplyBytes }
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -26,6 +26,7 @@ export class Writer {
     return this.chunkBytes + (this.position - this.flushedTo)
   }
 
+  /** Room for `count` bytes; may switch to a new scratch, so read `this.scratch` after it. */
   private ensure(count: number): number {
     if (this.position + count > this.scratch.length) {
       this.flushScratch()
@@ -48,44 +49,53 @@ export class Writer {
   }
 
   int8(value: number): void {
-    this.scratch.writeInt8(value, this.ensure(1))
+    const at = this.ensure(1)
+    this.scratch.writeInt8(value, at)
   }
 
   int16(value: number): void {
-    this.scratch.writeInt16BE(value, this.ensure(2))
+    const at = this.ensure(2)
+    this.scratch.writeInt16BE(value, at)
   }
 
   int32(value: number): void {
-    this.scratch.writeInt32BE(value, this.ensure(4))
+    const at = this.ensure(4)
+    this.scratch.writeInt32BE(value, at)
   }
 
   int64(value: number): void {
     assert(Number.isSafeInteger(value), `int64 field value ${value} is not a safe integer`)
-    this.scratch.writeBigInt64BE(BigInt(value), this.ensure(8))
+    const at = this.ensure(8)
+    this.scratch.writeBigInt64BE(BigInt(value), at)
   }
 
   float64(value: number): void {
-    this.scratch.writeDoubleBE(value, this.ensure(8))
+    const at = this.ensure(8)
+    this.scratch.writeDoubleBE(value, at)
   }
 
   unsignedVarint(value: number): void {
     assert(value >>> 0 === value, `unsigned varint ${value} is not a uint32`)
     let rest = value
     while (rest >= 0x80) {
-      this.scratch[this.ensure(1)] = (rest & 0x7f) | 0x80
+      const at = this.ensure(1)
+      this.scratch[at] = (rest & 0x7f) | 0x80
       rest >>>= 7
     }
-    this.scratch[this.ensure(1)] = rest
+    const at = this.ensure(1)
+    this.scratch[at] = rest
   }
 
   utf8(value: string, byteLength: number): void {
-    this.scratch.write(value, this.ensure(byteLength), byteLength, 'utf8')
+    const at = this.ensure(byteLength)
+    this.scratch.write(value, at, byteLength, 'utf8')
   }
 
   /** Small byte strings are copied into the scratch; large ones are kept as views. */
   bytes(value: Uint8Array): void {
     if (value.byteLength <= 256) {
-      this.scratch.set(value, this.ensure(value.byteLength))
+      const at = this.ensure(value.byteLength)
+      this.scratch.set(value, at)
       return
     }
     this.flushScratch()
@@ -97,8 +107,9 @@ export class Writer {
 
   /** Reserves an int32 to patch later (a length known only after writing what follows). */
   reserveInt32(): { set(value: number): void } {
-    const buffer = this.scratch
+    // ensure() may move to a new scratch buffer: take the buffer only after it.
     const at = this.ensure(4)
+    const buffer = this.scratch
     return { set: (value) => void buffer.writeInt32BE(value, at) }
   }
 
