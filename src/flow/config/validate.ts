@@ -88,7 +88,7 @@ export class Pruner {
         this.drop(kind, name, 'CONFIG_ERROR', this.listKey(list),
           `it is listed in ${this.listKey(list).key} but has no properties`)
       } else if (!component.props.has('type') && list !== 'sinkgroups') {
-        this.drop(kind, name, 'ATTRS_MISSING', { line: component.line,
+        this.drop(kind, name, 'CONFIG_ERROR', { line: component.line,
           key: `${this.conf.name}.${list}.${name}.type` }, 'Component has no type')
       } else {
         found.push(component)
