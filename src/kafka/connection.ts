@@ -54,7 +54,7 @@ export class Connection {
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.receive(chunk))
-    socket.on('drain', () => this.updateReading())
+    socket.on('drain', () => this.pump())
     socket.on('error', (error) => this.close(`socket error: ${error.message}`, 'info'))
     socket.on('close', () => this.close(null, 'info'))
   }
@@ -86,23 +86,49 @@ export class Connection {
     if (this.closed) return
     this.pending.push(chunk)
     this.pendingBytes += chunk.byteLength
-    while (!this.closed) {
-      if (this.frameBytes < 0) {
-        if (this.pendingBytes < SIZE_PREFIX_BYTES) break
-        const size = this.take(SIZE_PREFIX_BYTES).readInt32BE(0)
-        if (size < MIN_REQUEST_HEADER_BYTES || size > this.limits.maxRequestBytes) {
-          this.close(`${ProtocolErrorCode.FRAME_SIZE}: frame size ${size} is outside ` +
-            `${MIN_REQUEST_HEADER_BYTES}..${this.limits.maxRequestBytes} (maxRequestBytes)`)
-          return
-        }
-        this.frameBytes = size
-      }
-      if (this.pendingBytes < this.frameBytes) break
-      const frame = this.take(this.frameBytes)
-      this.frameBytes = -1
-      this.start(frame)
+    this.pump()
+  }
+
+  /**
+   * Starts every complete frame while the bounds allow, then pauses or resumes reading. Frames
+   * already received but over a bound wait here, unparsed, until replies drain.
+   */
+  private pump(): void {
+    while (!this.closed && !this.overloaded() && this.startNextFrame()) { /* next frame */ }
+    if (this.closed) return
+    const overloaded = this.overloaded()
+    if (overloaded && !this.paused) {
+      this.paused = true
+      this.socket.pause()
+    } else if (!overloaded && this.paused) {
+      this.paused = false
+      this.socket.resume()
     }
-    this.updateReading()
+  }
+
+  private overloaded(): boolean {
+    const { maxWriteBufferBytes, maxInFlightRequests, maxInFlightBytes } = this.limits
+    return this.socket.writableLength > maxWriteBufferBytes
+      || this.slots.length >= maxInFlightRequests || this.inFlightBytes >= maxInFlightBytes
+  }
+
+  /** Parses one frame if its bytes are all here; false when more bytes are needed. */
+  private startNextFrame(): boolean {
+    if (this.frameBytes < 0) {
+      if (this.pendingBytes < SIZE_PREFIX_BYTES) return false
+      const size = this.take(SIZE_PREFIX_BYTES).readInt32BE(0)
+      if (size < MIN_REQUEST_HEADER_BYTES || size > this.limits.maxRequestBytes) {
+        this.close(`${ProtocolErrorCode.FRAME_SIZE}: frame size ${size} is outside ` +
+          `${MIN_REQUEST_HEADER_BYTES}..${this.limits.maxRequestBytes} (maxRequestBytes)`)
+        return false
+      }
+      this.frameBytes = size
+    }
+    if (this.pendingBytes < this.frameBytes) return false
+    const frame = this.take(this.frameBytes)
+    this.frameBytes = -1
+    this.start(frame)
+    return true
   }
 
   /** The next `count` bytes: a view when one chunk holds them, else one exact-size copy. */
@@ -157,20 +183,6 @@ export class Connection {
       if (slot.reply !== null) for (const chunk of slot.reply) this.socket.write(chunk)
     }
     this.socket.uncork()
-    this.updateReading()
-  }
-
-  private updateReading(): void {
-    if (this.closed) return
-    const { maxWriteBufferBytes, maxInFlightRequests, maxInFlightBytes } = this.limits
-    const overloaded = this.socket.writableLength > maxWriteBufferBytes
-      || this.slots.length >= maxInFlightRequests || this.inFlightBytes >= maxInFlightBytes
-    if (overloaded && !this.paused) {
-      this.paused = true
-      this.socket.pause()
-    } else if (!overloaded && this.paused) {
-      this.paused = false
-      this.socket.resume()
-    }
+    this.pump()
   }
 }
