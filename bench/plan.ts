@@ -15,6 +15,7 @@ import type { LimitsPlan } from './limits/index.js'
 import { MIB } from './measure.js'
 import type { MicroPlan } from './micro/micro.js'
 import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
+import type { BrokerCase, BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
 import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
 import type { BenchMode } from './results.js'
@@ -125,6 +126,23 @@ export function buildPlan(mode: BenchMode): BenchPlan {
     phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000, pullMaxWaitMs: 500,
       drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 } },
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
+  }
+}
+
+/**
+ * The broker scenario (bench/scenarios/broker.ts: `sluice broker` as a child process, librdkafka
+ * and kafkajs clients over loopback, beside the embedded Log). Not part of buildPlan: its runs
+ * take minutes, so `npm run bench` never starts them; `npm run bench:broker` does (full).
+ */
+export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: BrokerPhase } {
+  const scale = mode === 'full' ? 1 : mode === 'quick' ? 1 / 8 : 1 / 256
+  return {
+    cases: [{ client: 'kcat', recordBytes: 1024, durability: 'os' },
+      { client: 'kafkajs', recordBytes: 1024, durability: 'os' }],
+    phase: { librdkafkaRecords: Math.ceil(1024 * 1024 * scale),
+      kafkajsRecords: Math.ceil(256 * 1024 * scale), clientTimeoutMs: 300_000,
+      embeddedMeasureMs: mode === 'tiny' ? 200 : 2000,
+      embeddedReadFillBytes: Math.ceil(256 * MIB * scale) },
   }
 }
 
