@@ -112,7 +112,7 @@ export class SluiceConsumer {
       }
     }
     for (const name of names) {
-      await runtime.topic(name, this.rawConfig.allowAutoTopicCreation ?? false)
+      await runtime.topic(name, this.rawConfig.allowAutoTopicCreation ?? true)
       this.subscription.set(name, { fromBeginning })
     }
   }

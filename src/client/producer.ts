@@ -61,7 +61,7 @@ export class SluiceProducer {
         256 * 1024 * 1024),
       maxBufferedBytes: checkInteger('maxBufferedBytes',
         config.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, 1, Number.MAX_SAFE_INTEGER),
-      allowAutoTopicCreation: config.allowAutoTopicCreation ?? false,
+      allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
       idempotent: config.idempotent ?? false,
     }
     this.partitioner = (config.createPartitioner ?? DefaultPartitioner)()

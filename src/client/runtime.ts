@@ -49,7 +49,7 @@ export class Runtime {
         GroupCoordinator.open({ store, ...config.groups }))
       coordinators.set(log, coordinator)
     }
-    return new Runtime(log, await coordinator, ownsLog, config.allowAutoTopicCreation ?? false)
+    return new Runtime(log, await coordinator, ownsLog, config.allowAutoTopicCreation ?? true)
   }
 
   /** The cached metadata of a topic, if any; lets the produce path stay synchronous. */
@@ -57,7 +57,11 @@ export class Runtime {
     return this.topics.get(name)
   }
 
-  /** Partition count and batch limit of a topic; unknown topics are created if allowed. */
+  /**
+   * Partition count and batch limit of a topic. An unknown topic is created (one partition) when
+   * the client asks for it and this Sluice allows it, as Kafka needs both the client's
+   * allowAutoTopicCreation and the broker's auto.create.topics.enable; both default to true.
+   */
   async topic(name: string, allowAutoCreate: boolean): Promise<TopicMetadata> {
     const cached = this.topics.get(name)
     if (cached !== undefined) return cached
@@ -67,7 +71,7 @@ export class Runtime {
       const kafkaError = toKafkaJSError(error)
       const unknown = kafkaError instanceof KafkaJSProtocolError
         && kafkaError.code === UNKNOWN_TOPIC_OR_PARTITION
-      if (!unknown || !(allowAutoCreate || this.allowAutoTopicCreation)) throw kafkaError
+      if (!unknown || !(allowAutoCreate && this.allowAutoTopicCreation)) throw kafkaError
       await this.log.createTopic(name, { partitions: 1 }).catch(() => undefined)
       return this.describe(name).catch((again: unknown) => { throw toKafkaJSError(again) })
     }

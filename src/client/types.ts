@@ -205,7 +205,10 @@ export interface SluiceConfig {
   clientId?: string
   logLevel?: LogLevel
   logCreator?: LogCreator
-  /** Create a topic on first produce or subscribe, with one partition. Default false. */
+  /**
+   * Kafka's auto.create.topics.enable: whether a client's produce or subscribe may create an
+   * unknown topic (one partition). Default true, as Kafka's; each client may also refuse.
+   */
   allowAutoTopicCreation?: boolean
   /** Group coordinator settings; `clock` lets tests move time by hand. */
   groups?: {

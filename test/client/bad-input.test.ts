@@ -49,8 +49,11 @@ const protocol = (type: string, code: number, retriable: boolean): Expected =>
 
 describe('producer', () => {
   it('refuses unknown topics and partitions', async () => {
-    await expectKafkaError(producer.send({ topic: 'nope', messages: [{ value: 'x' }] }),
+    const strict = scratch.sluice.producer({ allowAutoTopicCreation: false })
+    await strict.connect()
+    await expectKafkaError(strict.send({ topic: 'nope', messages: [{ value: 'x' }] }),
       protocol('UNKNOWN_TOPIC_OR_PARTITION', 3, true))
+    await strict.disconnect()
     await expectKafkaError(
       producer.send({ topic: 'small', messages: [{ value: 'x', partition: 9 }] }),
       protocol('UNKNOWN_TOPIC_OR_PARTITION', 3, true))
@@ -147,7 +150,7 @@ describe('consumer', () => {
 
   it('refuses a session timeout the coordinator does not allow, and unknown topics', async () => {
     const consumer = scratch.sluice.consumer({ groupId: 'g', sessionTimeout: 1000,
-      heartbeatInterval: 100 })
+      heartbeatInterval: 100, allowAutoTopicCreation: false })
     await consumer.connect()
     await expectKafkaError(consumer.subscribe({ topic: 'nope' }),
       protocol('UNKNOWN_TOPIC_OR_PARTITION', 3, true))
