@@ -130,6 +130,8 @@ export class NetcatSource implements EventDrivenSource {
 
   private async commitLines(socket: net.Socket, lines: Buffer[]): Promise<void> {
     for (let start = 0; start < lines.length; start += this.options.batchSize) {
+      // Stopping: lines not yet committed were never acknowledged; the client resends them.
+      if (this.stopping) break
       const batch = lines.slice(start, start + this.options.batchSize)
       this.counter.add('EventReceivedCount', batch.length)
       let reply: string
