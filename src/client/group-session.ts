@@ -17,7 +17,8 @@ import { GroupErrorCode, type CommitOffset, type JoinGroupResponse } from '../gr
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from './errors.js'
 import { CONSUMER_EVENTS, type Instrumentation } from './instrumentation.js'
 import type { Runtime } from './runtime.js'
-import type { AssignorName } from './types.js'
+import { createLogger, logLevel } from './logger.js'
+import type { AssignorName, PartitionAssignerFactory } from './types.js'
 
 /** Join attempts before giving up: each retry follows a coordinator answer, never a timer. */
 const MAX_JOIN_ATTEMPTS = 50
@@ -27,7 +28,7 @@ export interface SessionConfig {
   clientId: string
   sessionTimeoutMs: number
   rebalanceTimeoutMs: number
-  assignors: AssignorName[]
+  assignors: (AssignorName | PartitionAssignerFactory)[]
 }
 
 export class GroupSession {
@@ -45,7 +46,8 @@ export class GroupSession {
     private readonly instrumentation: Instrumentation<typeof CONSUMER_EVENTS>,
     onRebalance: () => void,
   ) {
-    this.assignors = config.assignors.map((name) => {
+    this.assignors = config.assignors.map((named) => {
+      const name = assignorName(named, config.groupId, SILENT_LOGGER)
       const assignor = ASSIGNORS[name]
       if (assignor === undefined) {
         throw new KafkaJSNonRetriableError(`Unknown partition assigner "${name}"; sluice has ` +
@@ -233,4 +235,23 @@ export class GroupSession {
     }
     return false
   }
+}
+
+/** What a kafkajs assigner factory is built with; sluice never calls the assigner it returns. */
+const SILENT_LOGGER = createLogger({ level: logLevel.NOTHING })
+
+/** The protocol name of a configured assigner: a name, or a kafkajs factory's `name`. */
+function assignorName(assigner: AssignorName | PartitionAssignerFactory, groupId: string,
+  logger: unknown): string {
+  if (typeof assigner === 'string') return assigner
+  if (typeof assigner !== 'function') {
+    throw new KafkaJSNonRetriableError('partitionAssigners entries must be assigner names or ' +
+      `kafkajs assigner factories, got ${typeof assigner}`)
+  }
+  // kafkajs's factories only keep the cluster for assign(); sluice assigns with its own code.
+  const built = assigner({ cluster: null, groupId, logger })
+  if (typeof built?.name !== 'string') {
+    throw new KafkaJSNonRetriableError('a partition assigner factory must return { name }')
+  }
+  return built.name
 }

@@ -43,15 +43,29 @@ export function toPositive(value: number): number {
   return value & 0x7fffffff
 }
 
+/** The message being placed, as kafkajs's partitioners see it. */
 export interface PartitionerMessage {
   key?: Buffer | string | null
-  partition?: number | null
+  value: Buffer | string | null
+  partition?: number
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
+  timestamp?: string
 }
 
-/** kafkajs's partitioner argument shape (the subset sluice fills in). */
+/** kafkajs's PartitionMetadata: on one node every partition is led by node 0, fully in sync. */
+export interface PartitionMetadata {
+  partitionErrorCode: number
+  partitionId: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas?: number[]
+}
+
 export interface PartitionerArgs {
   topic: string
-  partitionMetadata: { partitionId: number; leader: number }[]
+  /** kafkajs's partitioner argument shape. */
+  partitionMetadata: PartitionMetadata[]
   message: PartitionerMessage
 }
 

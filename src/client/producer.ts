@@ -19,7 +19,7 @@ import {
 } from './errors.js'
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent } from './instrumentation.js'
 import type { Logger } from './logger.js'
-import { DefaultPartitioner, type Partitioner } from './partitioner.js'
+import { DefaultPartitioner, type Partitioner, type PartitionMetadata } from './partitioner.js'
 import { RecordAccumulator, recordSizeUpperBound } from './record-accumulator.js'
 import type { Runtime, TopicMetadata } from './runtime.js'
 import type {
@@ -194,13 +194,14 @@ interface PartitionRecords {
   records: EncodableRecord[]
 }
 
-const partitionLists = new Map<number, { partitionId: number; leader: number }[]>()
+const partitionLists = new Map<number, PartitionMetadata[]>()
 
-function partitionList(metadata: TopicMetadata): { partitionId: number; leader: number }[] {
+function partitionList(metadata: TopicMetadata): PartitionMetadata[] {
   let list = partitionLists.get(metadata.partitions)
   if (list === undefined) {
     list = Array.from({ length: metadata.partitions }, (_, partitionId) =>
-      ({ partitionId, leader: 0 }))
+      ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0],
+        offlineReplicas: [] }))
     partitionLists.set(metadata.partitions, list)
   }
   return list

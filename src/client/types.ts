@@ -158,10 +158,21 @@ export interface RetryOptions {
 /** Assignor names sluice implements: 'RoundRobinAssigner' (kafkajs's default) and 'range'. */
 export type AssignorName = 'RoundRobinAssigner' | 'range'
 
+/**
+ * kafkajs's assigner factory shape (`PartitionAssigners.roundRobin`): called with the cluster, it
+ * returns an assigner whose `name` is the protocol name. sluice runs its own implementation of
+ * that name, so a factory is accepted when its name is one sluice implements.
+ */
+export type PartitionAssignerFactory = (config: {
+  // kafkajs's Cluster and Logger types; sluice passes no cluster and its own logger.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cluster: any; groupId: string; logger: any
+}) => { name: string }
+
 export interface ConsumerConfig {
   groupId: string
   /** Assignors in preference order; default ['RoundRobinAssigner'], as kafkajs. */
-  partitionAssigners?: AssignorName[]
+  partitionAssigners?: (AssignorName | PartitionAssignerFactory)[]
   sessionTimeout?: number
   rebalanceTimeout?: number
   heartbeatInterval?: number

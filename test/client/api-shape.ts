@@ -32,6 +32,12 @@ export const ran: Promise<void> = sluice.consumer({ groupId: 'g' }).run({ eachMe
 export const ranBatches: Promise<void> = sluice.consumer({ groupId: 'g' }).run({ eachBatch })
 export const ranConfig: Promise<void> = sluice.consumer({ groupId: 'g' }).run(runConfig)
 
+// kafkajs-typed configs are accepted as they are, assigner factories included.
+declare const consumerConfig: kafkajs.ConsumerConfig
+declare const producerConfig: kafkajs.ProducerConfig
+export const configuredConsumer = sluice.consumer(consumerConfig)
+export const configuredProducer = sluice.producer(producerConfig)
+
 // The same-program test's target type is met by both sluice and kafkajs's own client.
 declare const realKafka: kafkajs.Kafka
 export const sluiceTarget: KafkaLike = sluice
