@@ -14,3 +14,4 @@ export {
 } from './groups/offset-store.js'
 export { rangeAssignor, roundRobinAssignor, type Assignor } from './groups/assignors.js'
 export * as groupTypes from './groups/types.js'
+export { Agent, type AgentOptions, type AgentLoadOptions } from './flow/agent.js'

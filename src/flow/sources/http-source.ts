@@ -103,6 +103,12 @@ export class HttpSource implements EventDrivenSource {
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse)
     : Promise<void> {
+    if (this.server === null) {
+      // Stopping: refuse politely rather than reset; the client retries elsewhere or later.
+      request.resume()
+      response.setHeader('connection', 'close')
+      return reply(response, 503, 'the agent is stopping')
+    }
     if (request.method !== 'POST') {
       request.resume()
       return reply(response, 405, 'only POST is accepted')
