@@ -121,15 +121,20 @@ describe('consumer', () => {
 
   it('waits on the log, not a timer: a long-poll fetch returns as soon as data lands', async () => {
     await admin.createTopics({ topics: [{ topic: 'poll', numPartitions: 1 }] })
-    const consumer = scratch.sluice.consumer({ groupId: 'puller', maxWaitTimeInMs: 30_000 })
+    // Heartbeats every 10 s, so no timer inside the consumer fires during this test: only the
+    // log's high watermark can end the wait.
+    const consumer = scratch.sluice.consumer({ groupId: 'puller', maxWaitTimeInMs: 30_000,
+      sessionTimeout: 30_000, heartbeatInterval: 10_000 })
     await consumer.connect()
     await consumer.subscribe({ topic: 'poll' })
     expect(await consumer.fetch({ maxWaitMs: 0 })).toEqual([])
-    const startedMs = Date.now()
     const fetched = consumer.fetch({ maxWaitMs: 20_000 })
+    // Let the fetch reach its wait before the data lands.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const sentMs = Date.now()
     await producer.send({ topic: 'poll', messages: [{ value: 'hello' }] })
     const batches = await fetched
-    expect(Date.now() - startedMs).toBeLessThan(5_000)
+    expect(Date.now() - sentMs).toBeLessThan(1_000)
     expect(batches[0]!.messages[0]!.value!.toString()).toBe('hello')
     expect(batches[0]!.highWatermark).toBe('1')
     // Positions advanced: the next fetch does not see it again.
@@ -137,6 +142,52 @@ describe('consumer', () => {
     await consumer.commitOffsets([{ topic: 'poll', partition: 0, offset: '1' }])
     expect((await admin.fetchOffsets({ groupId: 'puller', topics: ['poll'] }))[0]!.partitions[0]!
       .offset).toBe('1')
+    await consumer.disconnect()
+  })
+
+  it('wakes a push consumer when data lands, not on a timer', async () => {
+    await admin.createTopics({ topics: [{ topic: 'push-wake', numPartitions: 1 }] })
+    const consumer = scratch.sluice.consumer({ groupId: 'pusher', maxWaitTimeInMs: 30_000,
+      sessionTimeout: 30_000, heartbeatInterval: 10_000 })
+    await consumer.connect()
+    await consumer.subscribe({ topic: 'push-wake' })
+    let deliveredMs = 0
+    const delivered = waitFor('the push delivery', () => deliveredMs > 0)
+    await consumer.run({ autoCommit: false, eachMessage: async () => {
+      deliveredMs = Date.now()
+      delivered.poke()
+    } })
+    // The run loop is idle in its wait by now; a timer-driven loop would sleep 10 s or more.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const sentMs = Date.now()
+    await producer.send({ topic: 'push-wake', messages: [{ value: 'now' }] })
+    await delivered.done
+    expect(deliveredMs - sentMs).toBeLessThan(1_000)
+    await consumer.disconnect()
+  })
+
+  it('fetch with minBytes waits until that many bytes are there, or maxWaitMs', async () => {
+    await admin.createTopics({ topics: [{ topic: 'min', numPartitions: 1 }] })
+    const consumer = scratch.sluice.consumer({ groupId: 'min-puller', sessionTimeout: 30_000,
+      heartbeatInterval: 10_000 })
+    await consumer.connect()
+    await consumer.subscribe({ topic: 'min', fromBeginning: true })
+    await producer.send({ topic: 'min', messages: [{ value: 'x'.repeat(100) }] })
+    let settled = false
+    const fetched = consumer.fetch({ minBytes: 250, maxWaitMs: 20_000 })
+      .finally(() => { settled = true })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(settled).toBe(false) // 100 bytes are there, fewer than minBytes
+    await producer.send({ topic: 'min', messages: [{ value: 'y'.repeat(100) }] })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(settled).toBe(false)
+    await producer.send({ topic: 'min', messages: [{ value: 'z'.repeat(100) }] })
+    const batches = await fetched
+    const values = batches.flatMap((b) => b.messages.map((m) => m.value!.toString()[0]))
+    expect(values).toEqual(['x', 'y', 'z'])
+    const startedMs = Date.now()
+    expect(await consumer.fetch({ minBytes: 1_000, maxWaitMs: 150 })).toEqual([])
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(140)
     await consumer.disconnect()
   })
 
