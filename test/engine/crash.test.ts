@@ -1,7 +1,11 @@
 // Proves "acknowledged means durable": a child appending with durability 'fsync' is SIGKILLed at
 // random moments over 20 rounds; after each reopen every acknowledged record is present with
 // identical bytes, offsets have no gaps, and the recovery report of each unclean open says so.
+// Every few rounds a torn write is simulated after the kill (random bytes appended to the active
+// segment), and the next open's report must name that truncation with its exact byte count.
 import { spawn } from 'node:child_process'
+import { appendFileSync, readdirSync } from 'node:fs'
+import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
 import { Log } from '../../src/index.js'
@@ -18,15 +22,32 @@ function expectedValue(tag: string, i: number): string {
 }
 
 interface Ack { partition: number; base: number; last: number; tag: string }
+interface RoundReport {
+  key: string
+  clean: boolean
+  truncations: { segment: string; bytesRemoved: number }[]
+}
+const TORN_EVERY_ROUNDS = 4
+
+/** Appends `bytes` of garbage to partition 0's newest segment, as a torn final write leaves. */
+function tearActiveSegment(random: () => number, bytes: number): string {
+  const dir = path.join(scratch.dir, 'crash-0')
+  const newest = readdirSync(dir).filter((f) => f.endsWith('.log')).sort().at(-1)!
+  const garbage = Buffer.from(Array.from({ length: bytes }, () => Math.floor(random() * 256)))
+  // A batch header's length field must not make the garbage look like a whole batch.
+  garbage.writeBigInt64BE(-1n, 0)
+  appendFileSync(path.join(dir, newest), garbage)
+  return newest
+}
 
 function runRound(round: number, killAfterMs: number)
-  : Promise<{ acks: Ack[]; reports: { key: string; clean: boolean }[] }> {
+  : Promise<{ acks: Ack[]; reports: RoundReport[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fixture, scratch.dir, String(round)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const acks: Ack[] = []
-    const reports: { key: string; clean: boolean }[] = []
+    const reports: RoundReport[] = []
     let pending = ''
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (chunk: string) => {
@@ -42,8 +63,8 @@ function runRound(round: number, killAfterMs: number)
             tag: tag! })
         }
         if (kind === 'recovery') {
-          const report = JSON.parse(rest.slice(1).join(' ')) as { clean: boolean }
-          reports.push({ key: rest[0]!, clean: report.clean })
+          const report = JSON.parse(rest.slice(1).join(' ')) as RoundReport
+          reports.push({ ...report, key: rest[0]! })
         }
       }
     })
@@ -57,6 +78,8 @@ function runRound(round: number, killAfterMs: number)
 it('loses no acknowledged append across 20 SIGKILLs', async () => {
   const random = seededRandom(seedFromEnv('SLUICE_CRASH_SEED'))
   const acks: Ack[] = []
+  let torn: { segment: string; bytes: number } | null = null
+  let tornChecked = 0
   for (let round = 0; round < 20; round++) {
     const result = await runRound(round, 20 + Math.floor(random() * 300))
     acks.push(...result.acks)
@@ -64,7 +87,20 @@ it('loses no acknowledged append across 20 SIGKILLs', async () => {
       expect(result.reports.length).toBeGreaterThan(0)
       for (const report of result.reports) expect(report.clean).toBe(false)
     }
+    if (torn !== null) {
+      const report = result.reports.find((r) => r.key === 'crash-0')!
+      const removed = report.truncations.filter((t) => t.segment === torn!.segment)
+        .reduce((sum, t) => sum + t.bytesRemoved, 0)
+      expect(removed, `round ${round}: truncation of ${torn.segment}`).toBe(torn.bytes)
+      tornChecked++
+    }
+    torn = null
+    if (round % TORN_EVERY_ROUNDS === TORN_EVERY_ROUNDS - 1 && round < 19) {
+      const bytes = 20 + Math.floor(random() * 200)
+      torn = { segment: tearActiveSegment(random, bytes), bytes }
+    }
   }
+  expect(tornChecked).toBeGreaterThanOrEqual(4)
   expect(acks.length).toBeGreaterThan(20)
 
   const log = await Log.open({ dataDir: scratch.dir })
