@@ -15,6 +15,7 @@ import type { LimitsPlan } from './limits/index.js'
 import { MIB } from './measure.js'
 import type { MicroPlan } from './micro/micro.js'
 import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
+import type { AgentCase, AgentPhase } from './scenarios/agent.js'
 import type { BrokerCase, BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
 import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
@@ -143,6 +144,21 @@ export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: Broke
       kafkajsRecords: Math.ceil(256 * 1024 * scale), clientTimeoutMs: 300_000,
       embeddedMeasureMs: mode === 'tiny' ? 200 : 2000,
       embeddedReadFillBytes: Math.ceil(256 * MIB * scale) },
+  }
+}
+
+/**
+ * The agent scenario (bench/scenarios/agent.ts: http → memory | file channel → file_roll). Run
+ * on its own, `node dist/bench/scenarios/agent.js --quick`; quick stays a few seconds.
+ */
+export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPhase } {
+  const sizes = mode === 'full' ? [100, 1024] : [100]
+  return {
+    cases: sizes.flatMap((eventBytes) => [{ channel: 'memory' as const, eventBytes },
+      { channel: 'file' as const, eventBytes }]),
+    phase: { warmupMs: mode === 'full' ? 1000 : 200, measureMs: mode === 'full' ? 5000 : 1200,
+      clients: 4, eventsPerPost: 100, latencyRatePerSec: 5000, latencyEventsPerPost: 10,
+      latencyMeasureMs: mode === 'full' ? 5000 : 1000, drainTimeoutMs: 10_000 },
   }
 }
 

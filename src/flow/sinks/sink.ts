@@ -33,6 +33,8 @@ export function deliveryError(message: string, cause?: unknown): SluiceError {
 export abstract class BatchSink implements Sink {
   abstract readonly type: string
   readonly counter: SinkCounter
+  /** Instrumentation: called after a batch is written, before its take commits (the bench). */
+  onDelivered: ((events: FlowEvent[]) => void) | null = null
 
   constructor(readonly name: string, readonly channel: Channel, readonly batchSize: number) {
     this.counter = sinkCounter(name)
@@ -63,6 +65,7 @@ export abstract class BatchSink implements Sink {
       if (events.length > 0) {
         this.counter.add('EventDrainAttemptCount', events.length)
         await this.deliver(events)
+        this.onDelivered?.(events)
       }
       await tx.commit()
       this.counter.add('EventDrainSuccessCount', events.length)

@@ -57,6 +57,8 @@ export class HttpSource implements EventDrivenSource {
   readonly type = 'http'
   readonly counter
   readonly batchSize = 0
+  /** Instrumentation: called once a request's events are committed, before the 200. */
+  onAccepted: ((events: FlowEvent[]) => void) | null = null
   private server: http.Server | null = null
   private readonly inFlight = new Set<Promise<void>>()
 
@@ -140,6 +142,7 @@ export class HttpSource implements EventDrivenSource {
     }
     this.counter.add('AppendBatchAcceptedCount')
     this.counter.add('EventAcceptedCount', events.length)
+    this.onAccepted?.(events)
     reply(response, 200, '')
   }
 }
