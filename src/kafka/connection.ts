@@ -43,6 +43,7 @@ export class Connection {
   private inFlightBytes = 0
   private paused = false
   private closed = false
+  private readonly closing = new AbortController()
   readonly clientHost: string
 
   constructor(
@@ -77,6 +78,7 @@ export class Connection {
       this.broker.logger[level]('closing connection', { client: this.clientHost, reason })
     }
     this.socket.destroy()
+    this.closing.abort()
     this.pending.length = 0
     this.slots.length = 0
     this.onClose(this)
@@ -159,7 +161,7 @@ export class Connection {
     const slot: Slot = { frameBytes: frame.byteLength, done: false, reply: null }
     this.slots.push(slot)
     this.inFlightBytes += frame.byteLength
-    dispatch(frame, this.broker, this.clientHost).then((result) => {
+    dispatch(frame, this.broker, this.clientHost, this.closing.signal).then((result) => {
       slot.reply = result.reply
       slot.done = true
       this.flush()

@@ -29,8 +29,9 @@ export interface DispatchResult {
   reply: Buffer[] | null
 }
 
-export async function dispatch(frame: Buffer, broker: BrokerState, clientHost: string)
-  : Promise<DispatchResult> {
+export async function dispatch(
+  frame: Buffer, broker: BrokerState, clientHost: string, signal: AbortSignal,
+): Promise<DispatchResult> {
   const reader = new Reader(frame)
   const header = decodeRequestPrefix(reader)
   const { apiKey, apiVersion: version, correlationId } = header
@@ -42,7 +43,7 @@ export async function dispatch(frame: Buffer, broker: BrokerState, clientHost: s
   const flexible = isFlexible(handler.request, version)
   if (flexible) decodeRequestHeaderTags(reader)
   const body = decodeMessage(handler.request, version, reader)
-  const result = await handler.handle(body, { broker, header, version, clientHost })
+  const result = await handler.handle(body, { broker, header, version, clientHost, signal })
   if (result === null) return { header, reply: null }
   const writer = new Writer()
   const size = writer.reserveInt32()

@@ -105,6 +105,12 @@ interface Pass {
   idle: { topic: string; partition: number; offset: number }[]
 }
 
+/**
+ * The longest a Fetch may park. Each parked partition holds a waiter in the engine until its
+ * deadline, so a client asking for days (or closing its socket) cannot pin them for longer.
+ */
+export const MAX_FETCH_WAIT_MS = 30_000
+
 /** Fetch versions below this cannot carry zstd batches (KIP-110). */
 const ZSTD_MIN_VERSION = 10
 
@@ -113,12 +119,13 @@ register({
   async handle(body, context) {
     const fetch = body as unknown as FetchRequest
     const broker = context.broker
-    const deadline = Date.now() + Math.max(0, fetch.maxWaitMs)
+    const deadline = Date.now() + Math.min(Math.max(0, fetch.maxWaitMs), MAX_FETCH_WAIT_MS)
     let pass = await readPass(fetch, broker, context.version)
     for (;;) {
       const remainingMs = deadline - Date.now()
-      if (pass.bytes >= fetch.minBytes || remainingMs <= 0 || pass.idle.length === 0) break
-      await waitForAny(broker, pass.idle, remainingMs)
+      if (pass.bytes >= fetch.minBytes || remainingMs <= 0 || pass.idle.length === 0
+        || context.signal.aborted) break
+      await waitForAny(broker, pass.idle, remainingMs, context.signal)
       pass = await readPass(fetch, broker, context.version)
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0,
@@ -198,14 +205,31 @@ function isZstd(batch: Buffer): boolean {
   return (batch.readInt16BE(Field.attributes) & CODEC_MASK) === Codec.zstd
 }
 
-/** Resolves when any idle partition has data past its offset, or after `maxWaitMs`. */
+/**
+ * Resolves when any idle partition has data past its offset, after `maxWaitMs`, or when the
+ * connection closes.
+ */
 async function waitForAny(
-  broker: BrokerState, idle: Pass['idle'], maxWaitMs: number,
+  broker: BrokerState, idle: Pass['idle'], maxWaitMs: number, signal: AbortSignal,
 ): Promise<void> {
-  await Promise.race(idle.map(({ topic, partition, offset }) =>
+  let onAbort: () => void = () => undefined
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    await Promise.race([aborted, ...waiters(broker, idle, maxWaitMs)])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function waiters(broker: BrokerState, idle: Pass['idle'], maxWaitMs: number)
+  : Promise<unknown>[] {
+  return idle.map(({ topic, partition, offset }) =>
     broker.log.waitForData(topic, partition, offset, maxWaitMs).catch((error: unknown) => {
       // A deleted or closed partition ends the wait; the next pass reports its error.
       if (isSluiceError(error)) return true
       throw error
-    })))
+    }))
 }

@@ -15,6 +15,8 @@ export interface RequestContext {
   readonly version: number
   /** The peer's address as Kafka shows it in DescribeGroups (`/127.0.0.1`). */
   readonly clientHost: string
+  /** Aborted when the connection closes: parked requests stop waiting for a reader gone. */
+  readonly signal: AbortSignal
 }
 
 /** What a handler returns: a response body, or null when the protocol expects no reply. */

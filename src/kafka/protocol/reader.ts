@@ -14,10 +14,13 @@
  *   array               int32 count (−1 = null) · items
  *   compact array       unsigned varint count+1 (0 = null) · items
  *   uuid                16 bytes
+ *   int64 values must be safe integers (|v| < 2^53): they become JS numbers
  *
  * Bytes and records come back as views of the frame (no copy).
  */
 import { malformed } from './errors.js'
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 export class Reader {
   private position: number
@@ -56,8 +59,16 @@ export class Reader {
     return this.bytes.readInt32BE(this.need(4, what))
   }
 
+  /**
+   * An int64 as a JS number. Values beyond ±(2^53 − 1) would lose precision, and no offset or
+   * timestamp a client sends this broker is that large, so they are refused as malformed.
+   */
   int64(what = 'int64'): number {
-    return Number(this.bytes.readBigInt64BE(this.need(8, what)))
+    const value = this.bytes.readBigInt64BE(this.need(8, what))
+    if (value > MAX_SAFE || value < -MAX_SAFE) {
+      throw malformed(`${what} ${value} is outside the safe integer range`)
+    }
+    return Number(value)
   }
 
   float64(what = 'float64'): number {
