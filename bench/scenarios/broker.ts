@@ -95,6 +95,8 @@ export function clientMissing(client: BrokerClient): string | null {
 interface CpuSample {
   totalSec: number
   mainThreadSec: number
+  /** busy CPU of the whole machine, every process (only meaningful as a difference) */
+  machineSec: number
 }
 
 /** utime + stime of every thread of `pid` (fields 14 and 15 of stat, after the comm field). */
@@ -113,12 +115,23 @@ function sampleCpu(pid: number): CpuSample {
     totalTicks += ticks
     if (Number(tid) === pid) mainTicks = ticks
   }
-  return { totalSec: totalTicks / CLK_TCK, mainThreadSec: mainTicks / CLK_TCK }
+  return { totalSec: totalTicks / CLK_TCK, mainThreadSec: mainTicks / CLK_TCK,
+    machineSec: machineBusySec() }
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores), from the first line of /proc/stat. */
+function machineBusySec(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1)
+    .map(Number)
+  // user nice system idle iowait irq softirq steal: busy is everything but idle and iowait.
+  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0)
+  return busy / CLK_TCK
 }
 
 function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
   return { totalSec: after.totalSec - before.totalSec,
-    mainThreadSec: after.mainThreadSec - before.mainThreadSec }
+    mainThreadSec: after.mainThreadSec - before.mainThreadSec,
+    machineSec: after.machineSec - before.machineSec }
 }
 
 /** Parses bash's `times`: the second line is the children's user and system time. */
@@ -190,6 +203,8 @@ async function createTopic(bootstrap: string, topic: string, durability: Durabil
 // ---- one measured client run -------------------------------------------------------------------
 
 interface Run {
+  /** this process's CPU during the run when the client is not this process (kcat) */
+  benchCpuSec?: number
   records: number
   payloadBytes: number
   elapsedMs: number
@@ -233,8 +248,14 @@ async function writeRecordFile(file: string, recordBytes: number, records: numbe
     error ? reject(error) : resolve()))
 }
 
+/**
+ * librdkafka's defaults but acks=1 and at most 3 Produce requests in flight: with more, one shard
+ * group commit can exceed the 4 × 1 MiB tail window, which then overwrites its own batches
+ * (an engine bug, reported with the issue; the broker answers CORRUPT_MESSAGE, or worse).
+ */
 const KCAT_PRODUCE_CONFIG = ['-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.size=1000000',
-  '-X', 'compression.codec=none', '-X', 'queue.buffering.max.kbytes=1048576']
+  '-X', 'compression.codec=none', '-X', 'queue.buffering.max.kbytes=1048576',
+  '-X', 'max.in.flight.requests.per.connection=3']
 const KCAT_FETCH_CONFIG = ['-X', 'fetch.max.bytes=52428800',
   '-X', 'max.partition.fetch.bytes=8388608', '-X', 'fetch.wait.max.ms=100']
 
@@ -242,11 +263,13 @@ async function kcatProduce(broker: BrokerChild, topic: string, c: BrokerCase, re
   file: string, timeoutMs: number): Promise<Run> {
   const args = ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-l', file,
     ...KCAT_PRODUCE_CONFIG]
+  const benchBefore = process.cpuUsage()
   const before = sampleCpu(broker.pid)
   const { stdout, elapsedMs } = await runBash('kcat "$@" || exit $?; times', args, timeoutMs)
   const after = sampleCpu(broker.pid)
   return { records, payloadBytes: records * c.recordBytes, elapsedMs,
     clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
+    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
     config: `kcat ${KCAT_PRODUCE_CONFIG.join(' ')}` }
 }
 
@@ -254,6 +277,7 @@ async function kcatFetch(broker: BrokerChild, topic: string, c: BrokerCase, reco
   timeoutMs: number): Promise<Run> {
   const args = ['-C', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e',
     '-q', '-f', '%o\\n', ...KCAT_FETCH_CONFIG]
+  const benchBefore = process.cpuUsage()
   const before = sampleCpu(broker.pid)
   const script = 'kcat "$@" | tail -n 1; [ "${PIPESTATUS[0]}" = 0 ] || exit 1; times'
   const { stdout, elapsedMs } = await runBash(script, args, timeoutMs)
@@ -264,6 +288,7 @@ async function kcatFetch(broker: BrokerChild, topic: string, c: BrokerCase, reco
   }
   return { records, payloadBytes: records * c.recordBytes, elapsedMs,
     clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
+    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
     config: `kcat ${KCAT_FETCH_CONFIG.join(' ')}` }
 }
 
@@ -362,15 +387,18 @@ function verdict(run: Run, client: BrokerClient): Verdict {
   const brokerCores = run.broker.totalSec / seconds
   const brokerMain = run.broker.mainThreadSec / seconds
   const cores = os.availableParallelism()
+  const otherCores = otherProcessesCores(run)
   const shares = `client ${clientCores.toFixed(2)} cores, broker ${brokerCores.toFixed(2)} ` +
-    `(main thread ${brokerMain.toFixed(2)}) of ${cores}`
+    `(main thread ${brokerMain.toFixed(2)}), other processes ${otherCores.toFixed(2)}, of ${cores}`
   // kafkajs runs on one thread; kcat's CPU is its whole process (librdkafka threads included).
   const clientSaturated = clientCores >= SATURATED_CORES * (client === 'kafkajs' ? 1 : cores / 2)
   const brokerSaturated = brokerMain >= SATURATED_CORES
-  if (clientCores + brokerCores >= SATURATED_CORES * cores) {
+  if (clientCores + brokerCores + otherCores >= SATURATED_CORES * cores) {
     const busier = clientCores > brokerCores ? 'client' : 'broker'
-    return { clientBound: busier === 'client',
-      text: `both cores busy (${shares}): the machine is the limit; the ${busier} uses more` }
+    const contended = otherCores >= 0.25 ? '; other processes took CPU: figures are contended'
+      : ''
+    return { clientBound: busier === 'client', text: `all cores busy (${shares}): the machine ` +
+      `is the limit; of the two the ${busier} uses more${contended}` }
   }
   if (brokerSaturated && !clientSaturated) {
     return { clientBound: false, text: `broker-bound: its main thread is saturated (${shares})` }
@@ -384,6 +412,14 @@ function verdict(run: Run, client: BrokerClient): Verdict {
   }
   return { clientBound: false, text: `neither side saturates a core (${shares}): round trips ` +
     'or waiting bound it' }
+}
+
+/** What the rest of the machine (not this bench, not the broker, not kcat) used meanwhile. */
+function otherProcessesCores(run: Run): number {
+  const seconds = run.elapsedMs / 1000
+  const bench = run.benchCpuSec ?? 0
+  return Math.max(0, (run.broker.machineSec - run.broker.totalSec - run.clientCpuSec - bench)
+    / seconds)
 }
 
 function runFigures(run: Run, c: BrokerCase, direction: 'produce' | 'fetch',
@@ -402,6 +438,7 @@ function runFigures(run: Run, c: BrokerCase, direction: 'produce' | 'fetch',
     figure('broker CPU', run.broker.totalSec / seconds, 'cores'),
     figure('broker main-thread CPU', run.broker.mainThreadSec / seconds, 'cores'),
     figure('client CPU', run.clientCpuSec / seconds, 'cores'),
+    figure('other processes CPU', otherProcessesCores(run), 'cores'),
     figure('broker CPU per MB', run.broker.totalSec * 1000 / (run.payloadBytes / 1e6), 'ms/MB'),
     figure('client CPU per MB', run.clientCpuSec * 1000 / (run.payloadBytes / 1e6), 'ms/MB'),
   ]
