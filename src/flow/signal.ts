@@ -28,8 +28,14 @@ export class Signal {
   }
 }
 
+/** What sleepUnless needs of a signal: one-shot registration. */
+export interface Wakeable {
+  add(wake: () => void): void
+  remove(wake: () => void): void
+}
+
 /** Sleeps `ms`, cut short by a notify on any of `signals`; true when woken early. */
-export function sleepUnless(ms: number, ...signals: Signal[]): Promise<boolean> {
+export function sleepUnless(ms: number, ...signals: Wakeable[]): Promise<boolean> {
   if (ms <= 0) return Promise.resolve(false)
   return new Promise((resolve) => {
     let settled = false

@@ -12,7 +12,7 @@
  * transaction commits or rolls back) before it resolves.
  */
 import type { FlowLogger } from './event.js'
-import { Signal, sleepUnless } from './signal.js'
+import { Signal, sleepUnless, type Wakeable } from './signal.js'
 import type { SinkProcessor } from './sink-processors.js'
 
 export interface RunnerTimings {
@@ -50,10 +50,8 @@ export class SinkRunner {
     for (const sink of this.processor.sinks) await sink.stop()
   }
 
-  private dataSignals(): Signal[] {
-    const signals = new Set<Signal>()
-    for (const sink of this.processor.sinks) signals.add(sink.channel.dataAvailable as Signal)
-    return [...signals]
+  private dataSignals(): Wakeable[] {
+    return [...new Set(this.processor.sinks.map((sink) => sink.channel.dataAvailable))]
   }
 
   private async run(): Promise<void> {

@@ -16,6 +16,7 @@
 import { SluiceError } from '../errors.js'
 import type { FlowEvent } from './event.js'
 import type { ChannelCounter } from './metrics/counters.js'
+import type { Wakeable } from './signal.js'
 
 export interface Transaction {
   begin(): void
@@ -36,7 +37,7 @@ export interface Channel {
   readonly transactionCapacity: number
   readonly counter: ChannelCounter
   /** Notified whenever committed events become available to take. */
-  readonly dataAvailable: { add(wake: () => void): void; remove(wake: () => void): void }
+  readonly dataAvailable: Wakeable
   start(): Promise<void>
   stop(): Promise<void>
   getTransaction(): Transaction

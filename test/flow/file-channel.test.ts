@@ -1,9 +1,10 @@
 // Proves the file channel's durability contract and its recovery table (one test per row of the
-// table in src/flow/channels/file-channel.ts): a restart replays committed-but-untaken events,
-// an open take at a stop comes back, a corrupt take position replays from the log start, a
-// position past the end is clamped, stale generations are removed, a drained log rotates, and
-// minimumRequiredSpace refuses puts with SLUICE_ERR_CHANNEL_FULL.
-import { readFileSync, writeFileSync } from 'node:fs'
+// table in src/flow/channels/channel-log.ts): a restart replays committed-but-untaken events,
+// an open take at a stop comes back, the checkpoint file serves when the takes log is empty, a
+// corrupt take record replays from the log start, a position past the end is clamped, stale
+// generations are removed, a drained log rotates, and minimumRequiredSpace refuses puts with
+// SLUICE_ERR_CHANNEL_FULL.
+import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { isSluiceError } from '../../src/errors.js'
@@ -23,6 +24,13 @@ function options(name: string, extra: Partial<FileChannelOptions> = {}): FileCha
   return { checkpointDir: path.join(scratch.dir, name, 'cp'),
     dataDirs: [path.join(scratch.dir, name, 'data')], capacity: 100, transactionCapacity: 20,
     keepAliveSeconds: 0, minimumRequiredSpace: 1024 * 1024, ...extra }
+}
+
+/** Appends a raw record to generation 0's takes log, as a torn or stray write would leave. */
+async function appendTakeRecord(opts: FileChannelOptions, value: Buffer): Promise<void> {
+  const log = await Log.open({ dataDir: opts.dataDirs[0]!, shards: 1 })
+  await log.append('takes-0', 0, [{ value }])
+  await log.close()
 }
 
 async function started(opts: FileChannelOptions): Promise<FileChannel> {
@@ -56,30 +64,42 @@ it('gives back events whose take never committed (a duplicate, not a loss)', asy
   await second.stop()
 })
 
-it('replays from the log start when the take position fails its checksum', async () => {
+it('resumes from the checkpoint file when the takes log holds no position', async () => {
   const opts = options(`ch${counter++}`)
   const first = await started(opts)
   await putAll(first, ['a', 'b', 'c'])
-  expect(await takeAll(first, 2)).toEqual(['a', 'b'])
   await first.stop()
-  const file = path.join(opts.checkpointDir, TAKE_POSITION_FILE)
-  const bytes = readFileSync(file)
-  bytes[15]! ^= 0xff
-  writeFileSync(file, bytes)
-  const logger = capturingLogger()
-  const second = await started({ ...opts, logger })
-  expect(logger.warnings.join('\n')).toMatch(/fails its xxhash64 check; replaying its log/)
-  expect(await takeAll(second, 10)).toEqual(['a', 'b', 'c'])
+  writeFileSync(path.join(opts.checkpointDir, TAKE_POSITION_FILE),
+    encodeTakePosition({ generation: 0, takeOffset: 1 }))
+  const second = await started(opts)
+  expect(await takeAll(second, 10)).toEqual(['b', 'c'])
   await second.stop()
 })
+
+it('replays from the log start when the newest take record fails its xxhash64 check',
+  async () => {
+    const opts = options(`ch${counter++}`)
+    const first = await started(opts)
+    await putAll(first, ['a', 'b', 'c'])
+    expect(await takeAll(first, 2)).toEqual(['a', 'b'])
+    await first.stop()
+    const bad = encodeTakePosition({ generation: 0, takeOffset: 2 })
+    bad[15]! ^= 0xff
+    await appendTakeRecord(opts, bad)
+    const logger = capturingLogger()
+    const second = await started({ ...opts, logger })
+    expect(logger.warnings.join('\n'))
+      .toMatch(/take position fails its xxhash64 check; replaying its log from the start/)
+    expect(await takeAll(second, 10)).toEqual(['a', 'b', 'c'])
+    await second.stop()
+  })
 
 it('clamps a take position past the log end to the end', async () => {
   const opts = options(`ch${counter++}`)
   const first = await started(opts)
   await putAll(first, ['a'])
   await first.stop()
-  writeFileSync(path.join(opts.checkpointDir, TAKE_POSITION_FILE),
-    encodeTakePosition({ generation: 0, takeOffset: 50 }))
+  await appendTakeRecord(opts, encodeTakePosition({ generation: 0, takeOffset: 50 }))
   const logger = capturingLogger()
   const second = await started({ ...opts, logger })
   expect(logger.warnings.join('\n')).toMatch(/take position 50 is past the log's end 1/)
@@ -96,12 +116,13 @@ it('deletes topics of other generations left by an interrupted rotation', async 
   await first.stop()
   const log = await Log.open({ dataDir: opts.dataDirs[0]!, shards: 1 })
   await log.createTopic('channel-1', { partitions: 1 })
+  await log.createTopic('takes-1', { partitions: 1 })
   await log.close()
   const second = await started(opts)
   expect(await takeAll(second, 10)).toEqual(['keep'])
   await second.stop()
   const check = await Log.open({ dataDir: opts.dataDirs[0]!, shards: 1 })
-  expect(await check.listTopics()).toEqual(['channel-0'])
+  expect(await check.listTopics()).toEqual(['channel-0', 'takes-0'])
   await check.close()
 })
 

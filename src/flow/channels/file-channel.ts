@@ -1,33 +1,24 @@
 /**
- * The durable file channel, built on the storage engine rather than Flume's Java file format: the
- * events are a single-partition log (`channel-<generation>`, durability fsync) in the first of
- * `dataDirs`, and the committed take position is a checksummed file in `checkpointDir`
- * (take-position.ts). So the channel inherits the log's CRC-32C, recovery and group commit.
+ * The durable file channel, built on the storage engine rather than Flume's Java file format:
+ * the events are a single-partition log with durability fsync, and the committed take position
+ * is a second one (channel-log.ts has the layout and the recovery table). So the channel
+ * inherits the log's CRC-32C, recovery and group commit.
  *
  *   put commit   one append of the whole batch; the shard group-commits it with every other
  *                append waiting (one fdatasync), and the commit resolves only after that sync:
  *                a source acknowledges only what is on disk.
  *   take         reads ahead from the log (bounded by readAheadBytes); rolled-back takes go back
  *                to the head in order.
- *   take commit  the take position (lowest offset not yet commit-taken) is written durably; all
- *                commits in one turn of the event loop share one write.
+ *   take commit  the take position (lowest offset not yet commit-taken) is appended to the takes
+ *                log and fsynced by the shard thread, off the event loop; all commits in one
+ *                turn of the event loop share one record.
  *   restart      replays everything from the take position: committed but untaken events
  *                return; events whose take had not committed return too (duplicates, no loss).
  *
- * Recovery cases at start (one test each in test/flow/file-channel.test.ts):
- *   | on disk                                  | action                                        |
- *   |------------------------------------------|-----------------------------------------------|
- *   | nothing                                  | create generation 0, position 0               |
- *   | position valid, its topic present        | resume at takeOffset                          |
- *   | position fails its checksum              | warn, replay from the log start               |
- *   | position beyond the log's end            | warn, clamp to the end                        |
- *   | topics of other generations (rotation)   | delete them: older ones were fully taken,     |
- *   |                                          | newer ones never received a put               |
- *
  * When the channel is empty and its log holds rotateAfterEvents events, it rotates to a fresh
- * generation (create, move the position, delete the old) so disk use stays bounded.
- * capacity (events) and minimumRequiredSpace (free bytes on the data volume) are checked at put
- * commit; a put waits up to keep-alive for room, then fails with SLUICE_ERR_CHANNEL_FULL.
+ * generation so disk use stays bounded. capacity (events) and minimumRequiredSpace (free bytes
+ * on the data volume) are checked at put commit; a put waits up to keep-alive for room, then
+ * fails with SLUICE_ERR_CHANNEL_FULL.
  */
 import * as path from 'node:path'
 import { Log } from '../../engine/log.js'
@@ -43,7 +34,10 @@ import {
   BasicTransaction, channelError, channelFull, type Channel, type Transaction,
 } from '../transaction.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
-import { readTakePosition, writeTakePosition } from './take-position.js'
+import {
+  eventsTopic, recordTakePosition, recoverChannelLog, rotateChannelLog,
+} from './channel-log.js'
+import { writeTakePosition } from './take-position.js'
 
 export interface FileChannelOptions {
   checkpointDir: string
@@ -100,41 +94,34 @@ export class FileChannel implements Channel {
   }
 
   private get topic(): string {
-    return `channel-${this.generation}`
+    return eventsTopic(this.generation)
   }
 
   private get dataDir(): string {
     return this.options.dataDirs[0]!
   }
 
+  private get maxFileSizeBytes(): number {
+    return Math.min(this.options.maxFileSize ?? 256 * 1024 * 1024, 1024 ** 3)
+  }
+
   async start(): Promise<void> {
     this.counter.start()
     this.fs.mkdirp(this.options.checkpointDir)
     this.fs.mkdirp(this.dataDir)
-    const log = await Log.open({ dataDir: this.dataDir, shards: 1, retentionCheckIntervalMs: 0 })
+    // Retention runs only on the takes log (the events log keeps everything until rotation).
+    const log = await Log.open({ dataDir: this.dataDir, shards: 1,
+      retentionCheckIntervalMs: 30_000 })
     this.log = log
     const logger = this.options.logger ?? silentLogger
-    const { position, problem } = readTakePosition(this.fs, this.options.checkpointDir)
-    if (problem !== null) logger.warn(`channel ${this.name}: ${problem}; replaying its log`)
-    const topics = await log.listTopics()
-    this.generation = position?.generation ?? newestGeneration(topics)
-    for (const stale of topics.filter((t) => t !== this.topic && t.startsWith('channel-'))) {
-      await log.deleteTopic(stale)
-    }
-    if (!topics.includes(this.topic)) await log.createTopic(this.topic, this.topicConfig())
-    const { logStartOffset, highWatermark } = log.offsets(this.topic, 0)
-    let takeOffset = position?.takeOffset ?? logStartOffset
-    if (takeOffset > highWatermark) {
-      logger.warn(`channel ${this.name}: take position ${takeOffset} is past the log's end ` +
-        `${highWatermark}; resuming at the end`)
-      takeOffset = highWatermark
-    }
-    takeOffset = Math.max(takeOffset, logStartOffset)
-    this.readOffset = takeOffset
-    this.durableTakeOffset = takeOffset
-    this.committed = highWatermark - takeOffset
+    const recovered = await recoverChannelLog(log, this.fs, this.options.checkpointDir,
+      this.maxFileSizeBytes, logger, this.name)
+    this.generation = recovered.generation
+    this.readOffset = recovered.takeOffset
+    this.durableTakeOffset = recovered.takeOffset
+    this.committed = recovered.untaken
     writeTakePosition(this.fs, this.options.checkpointDir,
-      { generation: this.generation, takeOffset })
+      { generation: this.generation, takeOffset: recovered.takeOffset })
     if (this.committed > 0) {
       logger.info(`channel ${this.name}: replaying ${this.committed} committed, untaken events`)
     }
@@ -144,8 +131,26 @@ export class FileChannel implements Channel {
     await this.positionWrite
     await this.rotation
     this.counter.stop()
-    await this.log?.close()
+    if (this.log === null) return
+    // Flume's checkpointOnClose: the file holds the last durable position too.
+    writeTakePosition(this.fs, this.options.checkpointDir,
+      { generation: this.generation, takeOffset: this.durableTakeOffset })
+    await this.settleDeletes()
+    await this.log.close()
     this.log = null
+  }
+
+  /**
+   * Log.deleteTopic renames the partition and removes it in the engine's background pool without
+   * waiting; closing the Log meanwhile rejects that task. So after a rotation, stop waits
+   * (bounded) until the `*-delete` directories are gone.
+   */
+  private async settleDeletes(): Promise<void> {
+    const deadline = Date.now() + 5000
+    while (this.fs.readdir(this.dataDir).some((entry) => entry.endsWith('-delete'))
+      && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
   }
 
   size(): number {
@@ -154,13 +159,6 @@ export class FileChannel implements Channel {
 
   getTransaction(): Transaction {
     return new FileTransaction(this)
-  }
-
-  private topicConfig() {
-    return {
-      partitions: 1, durability: 'fsync' as const, retentionMs: -1, retentionBytes: -1,
-      segmentBytes: Math.min(this.options.maxFileSize ?? 256 * 1024 * 1024, 1024 ** 3),
-    }
   }
 
   private openLog(): Log {
@@ -269,23 +267,22 @@ export class FileChannel implements Channel {
     return lowest
   }
 
-  /** Every take commit in this turn of the event loop shares one durable write. */
+  /** Every take commit in this turn of the event loop shares one durable record. */
   private persistTakePosition(): Promise<void> {
-    this.positionWrite ??= new Promise<void>((resolve, reject) => setImmediate(() => {
-      this.positionWrite = null
-      const takeOffset = this.lowestUntaken()
-      if (takeOffset === this.durableTakeOffset) return resolve()
-      try {
-        writeTakePosition(this.fs, this.options.checkpointDir,
-          { generation: this.generation, takeOffset })
-        this.durableTakeOffset = takeOffset
-        resolve()
-      } catch (error) {
-        this.counter.add('CheckpointWriteErrorCount')
-        reject(channelError(`channel ${this.name}: take position write failed: ` +
-          `${(error as Error).message}`))
-      }
-    }))
+    this.positionWrite ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => {
+        this.positionWrite = null
+        const takeOffset = this.lowestUntaken()
+        if (takeOffset === this.durableTakeOffset) return
+        try {
+          await recordTakePosition(this.openLog(), { generation: this.generation, takeOffset })
+        } catch (error) {
+          this.counter.add('CheckpointWriteErrorCount')
+          throw channelError(`channel ${this.name}: take position write failed: ` +
+            `${(error as Error).message}`)
+        }
+        this.durableTakeOffset = Math.max(this.durableTakeOffset, takeOffset)
+      })
     return this.positionWrite
   }
 
@@ -297,15 +294,11 @@ export class FileChannel implements Channel {
 
   /** Switches to an empty log; puts wait on `rotation`, and nothing is in flight meanwhile. */
   private async rotate(): Promise<void> {
-    const log = this.openLog()
-    const old = this.topic
+    await rotateChannelLog(this.openLog(), this.fs, this.options.checkpointDir, this.generation,
+      this.maxFileSizeBytes)
     this.generation++
-    await log.createTopic(this.topic, this.topicConfig())
-    writeTakePosition(this.fs, this.options.checkpointDir,
-      { generation: this.generation, takeOffset: 0 })
     this.readOffset = 0
     this.durableTakeOffset = 0
-    await log.deleteTopic(old)
   }
 
   /** For tests and --validate output: where the channel keeps its files. */
@@ -313,11 +306,6 @@ export class FileChannel implements Channel {
     return `log ${path.join(this.dataDir, `${this.topic}-0`)}, ` +
       `take position in ${this.options.checkpointDir}`
   }
-}
-
-function newestGeneration(topics: string[]): number {
-  const generations = topics.filter((t) => /^channel-\d+$/.test(t)).map((t) => Number(t.slice(8)))
-  return generations.length === 0 ? 0 : Math.max(...generations)
 }
 
 function toEvent(record: StoredRecord): FlowEvent {
