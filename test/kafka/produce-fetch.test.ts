@@ -137,6 +137,10 @@ describe('ListOffsets and Metadata', () => {
       replicaId: -1, topics: [{ name: 'timed', partitions: [{ partitionIndex: 0,
         timestamp }] }] })).topics).partitions)
     expect(await lookup(1_600_000_000_000)).toMatchObject({ errorCode: 0, offset: 0 })
+    // Inside the one batch: the record, not the batch, is found.
+    expect(await lookup(1_600_000_000_001)).toMatchObject({ errorCode: 0, offset: 1,
+      timestamp: 1_600_000_000_001 })
+    expect(await lookup(-1)).toMatchObject({ offset: 4, timestamp: -1 })
     expect(await lookup(1_700_000_000_000)).toMatchObject({ errorCode: 0, offset: -1 })
   })
 

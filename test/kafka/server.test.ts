@@ -48,7 +48,7 @@ afterEach(async () => {
 })
 
 describe('framing', () => {
-  it('reassembles a request sent one byte at a time, and splits two sent in one write', async () => {
+  it('reassembles a request sent byte by byte, splits two sent in one write', async () => {
     const wire = await client()
     const request = encodeRequest(18, 2, 41, {})
     for (const byte of request) wire.sendRaw(Buffer.from([byte]))

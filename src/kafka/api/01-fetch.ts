@@ -193,8 +193,9 @@ async function readPartition(
   return data
 }
 
-function setOffsets(data: PartitionData, offsets: { logStartOffset: number; highWatermark: number })
-  : void {
+function setOffsets(
+  data: PartitionData, offsets: { logStartOffset: number; highWatermark: number },
+): void {
   data.highWatermark = offsets.highWatermark
   // No transactions are ever open, so the last stable offset is the high watermark.
   data.lastStableOffset = offsets.highWatermark

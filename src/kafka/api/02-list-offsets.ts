@@ -1,10 +1,12 @@
 /**
  * ListOffsets (key 2), v1–5: where a consumer starts. Timestamp −2 is the log start offset,
  * −1 the high watermark (also the last stable offset: there are no transactions); any other
- * timestamp is the first offset whose record timestamp is ≥ it, from the time index, or −1
- * when no record is that new. v0 (old-style offset arrays) is not served; no client we
+ * timestamp is the first offset whose record timestamp is ≥ it, or −1 when no record is that
+ * new. The Log's time lookup finds the batch; its records are then read to find the record
+ * (batches of a codec sluice cannot decode, snappy and zstd, answer the batch's first offset). v0 (old-style offset arrays) is not served; no client we
  * support needs it (kafkajs sends v3, librdkafka 2.0.2 v2).
  */
+import { isSluiceError } from '../../errors.js'
 import { kafkaCodeOf } from '../broker-state.js'
 import { array, field, message } from '../protocol/schema.js'
 import { ErrorCode } from './error-codes.js'
@@ -71,15 +73,31 @@ async function listOffset(
   const log = context.broker.log
   try {
     const { logStartOffset, highWatermark } = log.offsets(topic, partition)
-    let offset: number
-    if (timestamp === EARLIEST) offset = logStartOffset
-    else if (timestamp === LATEST) offset = highWatermark
-    else offset = (await log.timeLookup(topic, partition, timestamp)) ?? -1
-    const special = timestamp === EARLIEST || timestamp === LATEST || offset === -1
-    return { partitionIndex: partition, errorCode: ErrorCode.NONE,
-      timestamp: special ? -1 : timestamp, offset, leaderEpoch: 0 }
+    const found = timestamp === EARLIEST ? { offset: logStartOffset, timestamp: -1 }
+      : timestamp === LATEST ? { offset: highWatermark, timestamp: -1 }
+        : await firstRecordAtOrAfter(context, topic, partition, timestamp)
+    return { partitionIndex: partition, errorCode: ErrorCode.NONE, ...found, leaderEpoch: 0 }
   } catch (error) {
     return { partitionIndex: partition,
       errorCode: kafkaCodeOf(error, context.broker.logger, `list offsets ${topic}`) }
+  }
+}
+
+async function firstRecordAtOrAfter(
+  context: RequestContext, topic: string, partition: number, timestampMs: number,
+): Promise<{ offset: number; timestamp: number }> {
+  const log = context.broker.log
+  const batchOffset = await log.timeLookup(topic, partition, timestampMs)
+  if (batchOffset === null) return { offset: -1, timestamp: -1 }
+  const approximate = { offset: batchOffset, timestamp: timestampMs }
+  try {
+    // maxBytes 1: exactly the batch holding batchOffset, however large.
+    const { records } = await log.read(topic, partition, batchOffset, { maxBytes: 1 })
+    const record = records.find((r) => r.timestamp >= timestampMs)
+    return record === undefined ? approximate
+      : { offset: record.offset, timestamp: record.timestamp }
+  } catch (error) {
+    if (isSluiceError(error, 'SLUICE_ERR_UNSUPPORTED_COMPRESSION')) return approximate
+    throw error
   }
 }

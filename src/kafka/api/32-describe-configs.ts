@@ -80,7 +80,9 @@ async function describe(resource: Resource, context: RequestContext): Promise<ob
           : e.isDefault ? Source.DEFAULT : Source.DYNAMIC_TOPIC,
       })),
   })
-  if (resourceType === ResourceType.BROKER) return result(ErrorCode.NONE, null, brokerEntries(context))
+  if (resourceType === ResourceType.BROKER) {
+    return result(ErrorCode.NONE, null, brokerEntries(context))
+  }
   if (resourceType !== ResourceType.TOPIC) {
     return result(ErrorCode.INVALID_REQUEST, `resource type ${resourceType} is not served`, [])
   }

@@ -15,7 +15,9 @@
 import { assert } from '../../errors.js'
 import { malformed } from './errors.js'
 import type { Reader } from './reader.js'
-import { inRange, isFlexible, type FieldSchema, type MessageSchema, type Primitive } from './schema.js'
+import {
+  inRange, isFlexible, type FieldSchema, type MessageSchema, type Primitive,
+} from './schema.js'
 import { Writer } from './writer.js'
 
 export type Struct = Record<string, unknown>

@@ -63,7 +63,7 @@ interface FieldOptions {
   tag?: number
 }
 
-/** A scalar field: `field('Acks', 'int16')`, `field('Rack', 'string', '1+', { nullable: '1+' })`. */
+/** A scalar: `field('acks', 'int16')`, `field('rack', 'string', '1+', { nullable: '1+' })`. */
 export function field(name: string, type: Primitive, versions = '0+', options: FieldOptions = {})
   : FieldSchema {
   return build(name, versions, options, { type, fields: null, isArray: false })
