@@ -3,8 +3,9 @@
  * −1 the high watermark (also the last stable offset: there are no transactions); any other
  * timestamp is the first offset whose record timestamp is ≥ it, or −1 when no record is that
  * new. The Log's time lookup finds the batch; its records are then read to find the record
- * (batches of a codec sluice cannot decode, snappy and zstd, answer the batch's first offset). v0 (old-style offset arrays) is not served; no client we
- * support needs it (kafkajs sends v3, librdkafka 2.0.2 v2).
+ * (batches of a codec sluice cannot decode, snappy and zstd, answer the batch's first offset).
+ * v0 (old-style offset arrays) is not served; no client we support needs it (kafkajs sends
+ * v3, librdkafka 2.0.2 v2).
  */
 import { isSluiceError } from '../../errors.js'
 import { kafkaCodeOf } from '../broker-state.js'
