@@ -86,6 +86,15 @@ describe('Produce checks', () => {
     expect(await produce('checked', batchOf(1, 1), { partition: 4 }))
       .toMatchObject({ errorCode: 3 })
   })
+
+  it('hides the coordinator\'s offsets topic from Produce, Fetch and Metadata', async () => {
+    const before = fixture.log.offsets('__consumer_offsets', 0).highWatermark
+    expect(await produce('__consumer_offsets', batchOf(1, 1))).toMatchObject({ errorCode: 3 })
+    expect(await fetchPartition('__consumer_offsets', 0)).toMatchObject({ errorCode: 3 })
+    expect(fixture.log.offsets('__consumer_offsets', 0).highWatermark).toBe(before)
+    const all = await wire.request(3, 8, { topics: null })
+    expect((all.topics as Struct[]).map((t) => t.name)).toEqual(['checked'])
+  })
 })
 
 describe('Fetch', () => {

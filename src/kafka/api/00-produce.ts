@@ -10,7 +10,7 @@
 import { Codec, ATTRIBUTE_CONTROL, BATCH_LENGTH_PREFIX_BYTES, readBatchHeader }
   from '../../format/batch-header.js'
 import { isSluiceError } from '../../errors.js'
-import { kafkaCodeOf } from '../broker-state.js'
+import { isInternalTopic, kafkaCodeOf } from '../broker-state.js'
 import { array, field, message } from '../protocol/schema.js'
 import { ErrorCode } from './error-codes.js'
 import { register, type RequestContext } from './registry.js'
@@ -90,6 +90,10 @@ async function producePartition(
     ({ index: partition, errorCode, baseOffset: -1, logStartOffset: -1, errorMessage })
   if (acks !== 0 && acks !== 1 && acks !== -1) {
     return failed(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${acks}`)
+  }
+  // The coordinator's offsets topic is hidden: a client's batch there would corrupt replay.
+  if (isInternalTopic(topic)) {
+    return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${topic}`)
   }
   const split = splitBatches(records, context.version)
   if (typeof split === 'object' && 'errorCode' in split) {

@@ -11,7 +11,7 @@
  */
 import { Codec, CODEC_MASK, Field } from '../../format/batch-header.js'
 import { isSluiceError } from '../../errors.js'
-import { kafkaCodeOf, type BrokerState } from '../broker-state.js'
+import { isInternalTopic, kafkaCodeOf, type BrokerState } from '../broker-state.js'
 import { array, field, message } from '../protocol/schema.js'
 import { ErrorCode } from './error-codes.js'
 import { register } from './registry.js'
@@ -161,6 +161,10 @@ async function readPartition(
   }
   if (wanted.currentLeaderEpoch > 0) {
     data.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH
+    return data
+  }
+  if (isInternalTopic(topic)) {
+    data.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     return data
   }
   try {

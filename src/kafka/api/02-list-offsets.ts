@@ -8,7 +8,7 @@
  * v3, librdkafka 2.0.2 v2).
  */
 import { isSluiceError } from '../../errors.js'
-import { kafkaCodeOf } from '../broker-state.js'
+import { isInternalTopic, kafkaCodeOf } from '../broker-state.js'
 import { array, field, message } from '../protocol/schema.js'
 import { ErrorCode } from './error-codes.js'
 import { register, type RequestContext } from './registry.js'
@@ -72,6 +72,9 @@ async function listOffset(
   topic: string, partition: number, timestamp: number, context: RequestContext,
 ): Promise<object> {
   const log = context.broker.log
+  if (isInternalTopic(topic)) {
+    return { partitionIndex: partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
+  }
   try {
     const { logStartOffset, highWatermark } = log.offsets(topic, partition)
     const found = timestamp === EARLIEST ? { offset: logStartOffset, timestamp: -1 }
