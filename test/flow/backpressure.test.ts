@@ -113,7 +113,7 @@ it('netcat answers FAILED with the channel\'s reason once it is full', async () 
   }
 })
 
-it('netcat stops reading a socket while the channel is full, then resumes without loss', async () => {
+it('netcat stops reading a socket while the channel is full, then resumes losslessly', async () => {
   const { channel, sink, processor, logger } = await pipeline(10, 5)
   const source = new NetcatSource('r1', processor, { bind: '127.0.0.1', port: 0,
     maxLineLengthBytes: 512, ackEveryEvent: true, batchSize: 1 }, logger)

@@ -43,10 +43,12 @@ it('--validate prints the graph and the warnings; --strict refuses naming file, 
     expect(await validate.exited).toBe(0)
     expect(validate.output()).toContain('source r1: seq → c1 selector=replicating')
     expect(validate.output()).toContain('runner k1: default [k1]')
-    expect(validate.output()).toMatch(/pruned\.conf:2: a1\.channels: Channel c2 has been removed: it is listed/)
+    expect(validate.output())
+      .toContain('pruned.conf:2: a1.channels: Channel c2 has been removed: it is listed')
     const strict = run(['--conf-file', file, '--name', 'a1', '--strict'])
     expect(await strict.exited).toBe(1)
-    expect(strict.output()).toMatch(/sluice: SLUICE_ERR_FLOW_CONFIG: .*pruned\.conf:2: a1\.channels: Channel c2 has been removed/)
+    expect(strict.output()).toMatch(/sluice: SLUICE_ERR_FLOW_CONFIG: .*pruned\.conf:2: /)
+    expect(strict.output()).toContain('a1.channels: Channel c2 has been removed')
   })
 
 it('stops cleanly on SIGTERM mid-stream: answered, durable, no loss', async () => {

@@ -10,7 +10,9 @@ import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { loadAgentText } from '../../src/flow/config/load.js'
 import { sinkCounter } from '../../src/flow/metrics/counters.js'
-import { FailoverSinkProcessor, LoadBalancingSinkProcessor } from '../../src/flow/sink-processors.js'
+import {
+  FailoverSinkProcessor, LoadBalancingSinkProcessor,
+} from '../../src/flow/sink-processors.js'
 import { SinkRunner } from '../../src/flow/sink-runner.js'
 import { FileRollSink } from '../../src/flow/sinks/file-roll-sink.js'
 import type { Sink, Status } from '../../src/flow/sinks/sink.js'
@@ -50,7 +52,8 @@ describe('interceptors', () => {
       'a1.sources.r1.interceptors.sr.searchPattern = code=(\\\\d+)',
       'a1.sources.r1.interceptors.sr.replaceString = code=<$1>',
       'a1.sources.r1.interceptors.f.type = regex_filter',
-      'a1.sources.r1.interceptors.f.regex = ^DEBUG', 'a1.sources.r1.interceptors.f.excludeEvents = true',
+      'a1.sources.r1.interceptors.f.regex = ^DEBUG',
+      'a1.sources.r1.interceptors.f.excludeEvents = true',
       'a1.sources.r1.selector.optional = c2 c3'])
     const processor = graph.sources.get('r1')!.processor
     expect(processor.interceptors.map((i) => i.type)).toEqual(['timestamp', 'static', 'static',
@@ -185,7 +188,7 @@ describe('sink processors', () => {
 })
 
 describe('runners and sources', () => {
-  it('the sink runner backs off 1, 2, 3 … increments on BACKOFF and wakes on new data', async () => {
+  it('the sink runner backs off 1, 2, 3 … increments and wakes on new data', async () => {
     const calls: string[] = []
     const sink = scripted('k', ['backoff', 'backoff', 'backoff', 'backoff'], calls)
     const runner = new SinkRunner('k', { type: 'default', sinks: [sink],

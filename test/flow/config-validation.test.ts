@@ -25,11 +25,12 @@ function load(lines: string[], strict = false, env: Record<string, string> = {})
     logger: capturingLogger() })
 }
 
-/** Loads leniently and expects one problem matching `message`; then strictly, expecting it thrown. */
-function expectPruned(lines: string[], message: RegExp): AgentGraph {
+/** Loads leniently expecting a problem with `message`, then strictly expecting it thrown. */
+function expectPruned(lines: string[], message: RegExp | string): AgentGraph {
+  const pattern = typeof message === 'string' ? new RegExp(escapeRegExp(message)) : message
   const graph = load(lines)
   const text = graph.problems.map(describeProblem).join('\n')
-  expect(text).toMatch(message)
+  expect(text).toMatch(pattern)
   let thrown: unknown = null
   try {
     load(lines, true)
@@ -37,8 +38,12 @@ function expectPruned(lines: string[], message: RegExp): AgentGraph {
     thrown = error
   }
   expect(thrown).toBeInstanceOf(FlowConfigError)
-  expect((thrown as Error).message).toMatch(message)
+  expect((thrown as Error).message).toMatch(pattern)
   return graph
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 function refusal(lines: string[]): FlowConfigError {
@@ -103,21 +108,24 @@ describe('pruning, case by case (reference §1.4)', () => {
   it('3: removes a source whose selector does not configure', () => {
     expectPruned([...BASE, 'a1.sources.r1.selector.type = multiplexing',
       'a1.sources.r1.selector.mapping.CA = c7'],
-    /agent\.conf:10: a1\.sources\.r1\.selector\.mapping\.CA: Source r1 has been removed: error during configuration: names channel c7/)
+    'agent.conf:10: a1.sources.r1.selector.mapping.CA: Source r1 has been removed: ' +
+      'error during configuration: names channel c7')
   })
 
   it('4: removes a sink with no channel or an invalid one', () => {
     expectPruned(BASE.filter((l) => l !== 'a1.sinks.k1.channel = c1'),
       /Sink k1 has been removed: it has no channel/)
     expectPruned([...BASE, 'a1.sinks.k1.channel = c5'],
-      /agent\.conf:9: a1\.sinks\.k1\.channel: Sink k1 has been removed: its channel c5 is not a valid channel/)
+      'agent.conf:9: a1.sinks.k1.channel: Sink k1 has been removed: its channel c5 is not a ' +
+        'valid channel')
   })
 
   it('5: a sink belongs to one group only, and an empty group is removed', () => {
     const groups = [...BASE, 'a1.sinks = k1 k2', 'a1.sinks.k2.type = null',
       'a1.sinks.k2.channel = c1', 'a1.sinkgroups = g1 g2', 'a1.sinkgroups.g1.sinks = k1 k2',
       'a1.sinkgroups.g1.processor.type = failover', 'a1.sinkgroups.g2.sinks = k2']
-    expectPruned(groups, /a1\.sinkgroups\.g2\.sinks: sink k2 is already in group g1; a sink belongs to one group only.*PROPERTY_PART_OF_ANOTHER_GROUP/)
+    expectPruned(groups, 'a1.sinkgroups.g2.sinks: sink k2 is already in group g1; a sink ' +
+      'belongs to one group only, left out of g2 [PROPERTY_PART_OF_ANOTHER_GROUP]')
     const graph = load(groups)
     expect(graph.problems.map(describeProblem).join('\n'))
       .toMatch(/Sinkgroup g2 has been removed: it has no valid sink/)
@@ -133,7 +141,8 @@ describe('pruning, case by case (reference §1.4)', () => {
 
   it('7: removes a component of an unknown or unbuilt type', () => {
     expectPruned(BASE.map((l) => l.replace('type = null', 'type = hdfs')),
-      /a1\.sinks\.k1\.type: Sink k1 has been removed: error during configuration: "hdfs" is a Flume sink type sluice does not build/)
+      'a1.sinks.k1.type: Sink k1 has been removed: error during configuration: "hdfs" is a ' +
+        'Flume sink type sluice does not build')
     expectPruned(BASE.map((l) => l.replace('type = null', 'type = com.example.MySink')),
       /"com\.example\.MySink" is not a known sink type/)
   })
@@ -141,12 +150,15 @@ describe('pruning, case by case (reference §1.4)', () => {
   it('7: removes a component whose properties do not parse, naming line and key', () => {
     expectPruned([...BASE, 'a1.channels = c1 c2', 'a1.channels.c2.type = memory',
       'a1.channels.c2.capacity = lots'],
-    /agent\.conf:11: a1\.channels\.c2\.capacity: Channel c2 has been removed: error during configuration: expected an integer, got "lots"/)
+    'agent.conf:11: a1.channels.c2.capacity: Channel c2 has been removed: error during ' +
+      'configuration: expected an integer, got "lots"')
   })
 
   it('7: refuses a batch larger than the channel\'s transactionCapacity', () => {
     expectPruned([...BASE, 'a1.channels.c1.transactionCapacity = 10', 'a1.sinks.k1.batchSize = 50'],
-      /Sink k1 has been removed: Incompatible sink and channel settings defined\. sink's batch size is greater than the channels transaction capacity\. Sink: k1, batch size = 50, channel c1, transaction capacity = 10/)
+      "Sink k1 has been removed: Incompatible sink and channel settings defined. sink's batch " +
+        'size is greater than the channels transaction capacity. Sink: k1, batch size = 50, ' +
+        'channel c1, transaction capacity = 10')
     expectPruned([...BASE, 'a1.channels.c1.transactionCapacity = 10', 'a1.sinks.k1.batchSize = 10',
       'a1.sources.r1.batchSize = 11'],
       /Source r1 has been removed: Incompatible source and channel settings defined/)
@@ -156,7 +168,9 @@ describe('pruning, case by case (reference §1.4)', () => {
     expectPruned([...BASE, 'a1.channels = c1 c2', 'a1.channels.c2.type = memory',
       'a1.channels.c2.capacity = 5', 'a1.channels.c2.transactionCapacity = 6',
       'a1.sinks.k1.channel = c2'],
-    /a1\.channels\.c2\.transactionCapacity: Channel c2 has been removed: error during configuration: Transaction Capacity of memory channel cannot be higher than the capacity \(6 > 5\)/)
+    'a1.channels.c2.transactionCapacity: Channel c2 has been removed: error during ' +
+      'configuration: Transaction Capacity of memory channel cannot be higher than the ' +
+      'capacity (6 > 5)')
   })
 
   it('7: removes a channel with no components connected', () => {
@@ -186,8 +200,9 @@ describe('the properties format and the key grammar', () => {
   it('ignores empty values and keys without an agent, with Flume\'s codes', () => {
     const graph = load([...BASE, 'a1.sinks.k1.batchSize =', 'orphan = 1'])
     const text = graph.problems.map(describeProblem).join('\n')
-    expect(text).toMatch(/agent\.conf:9: a1\.sinks\.k1\.batchSize: the value is empty; ignored \[PROPERTY_VALUE_NULL\]/)
-    expect(text).toMatch(/agent\.conf:10: orphan: the key has no agent name .*\[AGENT_NAME_MISSING\]/)
+    expect(text).toContain('agent.conf:9: a1.sinks.k1.batchSize: the value is empty; ignored ' +
+      '[PROPERTY_VALUE_NULL]')
+    expect(text).toMatch(/agent\.conf:10: orphan: the key has no agent name .*\[AGENT_NAME_MISS/)
   })
 
   it('reads Java properties: last duplicate wins, no inline comments, continuations', () => {
@@ -215,7 +230,8 @@ describe('the properties format and the key grammar', () => {
     expect(() => load([...BASE, 'a1.sources.r1.batchSize = -4'], true))
       .toThrow(/agent\.conf:9: a1\.sources\.r1\.batchSize: .*must be between 1 and/)
     expect(() => loadAgentText(BASE.join('\n'), FILE, { agentName: 'a2',
-      logger: capturingLogger() })).toThrow(/agent\.conf:1: a2\.\*: no agent named a2 in this file \(agents found: a1\)/)
+      logger: capturingLogger() }))
+      .toThrow('agent.conf:1: a2.*: no agent named a2 in this file (agents found: a1)')
     expect(() => load([...BASE, 'a1.sink.k1.type = null'], true))
       .toThrow(/agent\.conf:9: a1\.sink\.k1\.type: unknown key/)
   })
