@@ -54,11 +54,6 @@ export class FileRollSink extends BatchSink {
       `${this.options.prefix}${this.startedMs}-${this.fileIndex}${extension}`)
   }
 
-  override async start(): Promise<void> {
-    await super.start()
-    this.fs.mkdirp(this.options.directory)
-  }
-
   override async stop(): Promise<void> {
     this.closeFile()
     await super.stop()
@@ -84,6 +79,9 @@ export class FileRollSink extends BatchSink {
   }
 
   private openFile(): void {
+    // Here rather than at start: a directory that cannot be made fails delivery (so a failover
+    // group moves on and the runner backs off), not the whole agent.
+    this.fs.mkdirp(this.options.directory)
     // Never append to a file left by an earlier run with the same start time and index.
     while (this.fs.stat(this.currentPath()) !== null) this.fileIndex++
     this.handle = this.fs.open(this.currentPath(), 'create')

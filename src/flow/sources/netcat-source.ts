@@ -85,8 +85,8 @@ export class NetcatSource implements EventDrivenSource {
       socket.pause()
       pending = pending.byteLength === 0 ? chunk : Buffer.concat([pending, chunk])
       draining = draining.then(async () => {
-        const lines: Buffer[] = []
-        ;({ pending, skipping } = this.splitLines(socket, pending, skipping, lines))
+        const lines: (Buffer | null)[] = []
+        ;({ pending, skipping } = this.splitLines(pending, skipping, lines))
         await this.commitLines(socket, lines)
         if (!this.stopping && !socket.destroyed) socket.resume()
       })
@@ -99,9 +99,9 @@ export class NetcatSource implements EventDrivenSource {
     })
   }
 
-  /** Cuts complete lines off `pending`; an over-long line is answered FAILED and skipped. */
-  private splitLines(socket: net.Socket, buffered: Buffer, skippingLine: boolean,
-    lines: Buffer[]): { pending: Buffer; skipping: boolean } {
+  /** Cuts complete lines off `pending`; an over-long line becomes null (answered FAILED). */
+  private splitLines(buffered: Buffer, skippingLine: boolean, lines: (Buffer | null)[])
+    : { pending: Buffer; skipping: boolean } {
     let pending = buffered
     let skipping = skippingLine
     const limit = this.options.maxLineLengthBytes
@@ -109,13 +109,13 @@ export class NetcatSource implements EventDrivenSource {
       const newline = pending.indexOf(0x0a)
       if (newline < 0) {
         if (!skipping && pending.byteLength >= limit) {
-          this.refuseLongLine(socket)
+          lines.push(null)
           skipping = true
         }
         if (skipping) pending = Buffer.alloc(0)
         return { pending, skipping }
       }
-      if (!skipping && newline + 1 > limit) this.refuseLongLine(socket)
+      if (!skipping && newline + 1 > limit) lines.push(null)
       else if (!skipping) lines.push(Buffer.from(pending.subarray(0, newline)))
       skipping = false
       pending = pending.subarray(newline + 1)
@@ -124,26 +124,41 @@ export class NetcatSource implements EventDrivenSource {
 
   private refuseLongLine(socket: net.Socket): void {
     this.counter.add('EventReadFail')
+    if (socket.destroyed) return
     socket.write(`FAILED: Event exceeds the maximum length ` +
       `(${this.options.maxLineLengthBytes} chars, including newline)\n`)
   }
 
-  private async commitLines(socket: net.Socket, lines: Buffer[]): Promise<void> {
-    for (let start = 0; start < lines.length; start += this.options.batchSize) {
+  /** Commits the lines in order, batchSize at a time; replies keep the lines' order. */
+  private async commitLines(socket: net.Socket, lines: (Buffer | null)[]): Promise<void> {
+    let start = 0
+    while (start < lines.length) {
       // Stopping: lines not yet committed were never acknowledged; the client resends them.
       if (this.stopping) break
-      const batch = lines.slice(start, start + this.options.batchSize)
-      this.counter.add('EventReceivedCount', batch.length)
-      let reply: string
-      try {
-        await this.processor.processEventBatch(batch.map((body) => ({ headers: {}, body })))
-        this.counter.add('EventAcceptedCount', batch.length)
-        reply = 'OK\n'
-      } catch (error) {
-        this.counter.add('ChannelWriteFail')
-        reply = `FAILED: ${(error as Error).message}\n`
+      if (lines[start] === null) {
+        this.refuseLongLine(socket)
+        start++
+        continue
       }
-      if (this.options.ackEveryEvent && !socket.destroyed) socket.write(reply.repeat(batch.length))
+      const batch: Buffer[] = []
+      while (lines[start] != null && batch.length < this.options.batchSize) {
+        batch.push(lines[start++]!)
+      }
+      await this.commitBatch(socket, batch)
     }
+  }
+
+  private async commitBatch(socket: net.Socket, batch: Buffer[]): Promise<void> {
+    this.counter.add('EventReceivedCount', batch.length)
+    let reply: string
+    try {
+      await this.processor.processEventBatch(batch.map((body) => ({ headers: {}, body })))
+      this.counter.add('EventAcceptedCount', batch.length)
+      reply = 'OK\n'
+    } catch (error) {
+      this.counter.add('ChannelWriteFail')
+      reply = `FAILED: ${(error as Error).message}\n`
+    }
+    if (this.options.ackEveryEvent && !socket.destroyed) socket.write(reply.repeat(batch.length))
   }
 }
