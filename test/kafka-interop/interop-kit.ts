@@ -170,6 +170,25 @@ export interface ToolOptions {
   input?: string | Buffer
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** stdout kept (its tail); default 256 KiB, raise it to read a whole topic's dump */
+  maxStdoutBytes?: number
+}
+
+/** The last `limit` bytes of a stream, gathered as chunks (no quadratic string growth). */
+function tailCollector(limit: number): { add(chunk: Buffer): void; text(): string } {
+  const chunks: Buffer[] = []
+  let bytes = 0
+  return {
+    add(chunk) {
+      chunks.push(chunk)
+      bytes += chunk.byteLength
+      while (bytes - chunks[0]!.byteLength >= limit) bytes -= chunks.shift()!.byteLength
+    },
+    text: () => {
+      const all = Buffer.concat(chunks)
+      return all.subarray(Math.max(0, all.byteLength - limit)).toString('utf8')
+    },
+  }
 }
 
 /** Runs a command to its exit; rejects (after SIGKILL) when it outlives `timeoutMs`. */
@@ -178,17 +197,17 @@ export function runTool(command: string, args: string[], options: ToolOptions = 
   const timeoutMs = options.timeoutMs ?? 30_000
   const child = track(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'],
     env: options.env ?? process.env }))
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (chunk: Buffer) => { stdout = keepTail(stdout + chunk.toString('utf8')) })
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = keepTail(stderr + chunk.toString('utf8')) })
+  const stdout = tailCollector(options.maxStdoutBytes ?? OUTPUT_KEEP_CHARS)
+  const stderr = tailCollector(OUTPUT_KEEP_CHARS)
+  child.stdout?.on('data', (chunk: Buffer) => stdout.add(chunk))
+  child.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk))
   child.stdin?.on('error', () => undefined)
   child.stdin?.end(options.input ?? '')
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms\n` +
-        `stdout: ${stdout.slice(-4000)}\nstderr: ${stderr.slice(-4000)}`))
+        `stdout: ${stdout.text().slice(-4000)}\nstderr: ${stderr.text().slice(-4000)}`))
     }, timeoutMs)
     child.once('error', (error) => {
       clearTimeout(timer)
@@ -196,7 +215,7 @@ export function runTool(command: string, args: string[], options: ToolOptions = 
     })
     child.once('close', (code) => {
       clearTimeout(timer)
-      resolve({ code, stdout, stderr })
+      resolve({ code, stdout: stdout.text(), stderr: stderr.text() })
     })
   })
 }
@@ -268,9 +287,20 @@ export async function runOk(command: string, args: string[], options: ToolOption
   const result = await runTool(command, args, options)
   if (result.code !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited ${result.code}\n` +
-      `stdout: ${result.stdout.slice(-4000)}\nstderr: ${result.stderr.slice(-4000)}`)
+      `stdout: ${result.stdout.slice(-2000)}\nstderr (repeats counted):\n` +
+      `${countedLines(result.stderr).slice(-4000)}`)
   }
   return result
+}
+
+/** Distinct lines with how often each came, in first-seen order: a thousand failed deliveries
+ *  read as one line. */
+function countedLines(text: string): string {
+  const counts = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line.trim() !== '') counts.set(line, (counts.get(line) ?? 0) + 1)
+  }
+  return [...counts].map(([line, n]) => (n > 1 ? `${n} × ${line}` : line)).join('\n')
 }
 
 /** One record as kcat -C -J prints it (headers as [name, value, name, value …]). */

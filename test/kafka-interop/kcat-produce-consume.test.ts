@@ -1,14 +1,19 @@
 // Proves that Debian's kcat (librdkafka 2.0.2) can produce to and consume from `sluice broker`:
 // `kcat -P` then `kcat -C -e` returns exactly the records sent (keys, null keys, values,
 // tombstones, headers with null and empty values, CreateTime timestamps, per-partition offsets),
-// uncompressed, gzip and lz4; a fetch from a mid-batch offset starts exactly there; and records
-// with explicit timestamps written by another client (kafkajs) come back with those timestamps.
+// uncompressed, gzip and lz4; a fetch from a mid-batch offset starts exactly there; records
+// with explicit timestamps written by another client (kafkajs) come back with those timestamps;
+// and 256 MiB produced at librdkafka's full pipelining (many ~1 MB Produce requests in flight,
+// as a real producer sends them) come back every record, in order, at its offset.
+import { createWriteStream } from 'node:fs'
+import * as path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   assertGateOpen, byPartitionOffset, interopGate, kcatMissing, killChildren, parseJsonLines,
   runOk, startBroker, type BrokerProcess, type KcatRecord,
 } from './interop-kit.js'
+import { tempDir } from '../helpers.js'
 
 const gate = interopGate('kcat', kcatMissing())
 const BOUNDED = ['-m', '10', '-X', 'message.timeout.ms=15000', '-X', 'socket.timeout.ms=10000']
@@ -61,6 +66,16 @@ async function kcatConsumeAll(topic: string, extra: string[] = []): Promise<Kcat
   return byPartitionOffset(parseJsonLines<KcatRecord>(stdout))
 }
 
+/** Writes `count` lines made by `line(n)` to `file`, respecting backpressure. */
+async function writeLines(file: string, count: number, line: (n: number) => string) {
+  const out = createWriteStream(file)
+  for (let n = 0; n < count; n++) {
+    if (!out.write(`${line(n)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) =>
+    error ? reject(error) : resolve()))
+}
+
 /** kcat's JSON for one partition's records, in produce order: offsets count from 0. */
 function expected(topic: string, sent: Sent[]) {
   return sent.map((s, offset) => ({ topic, partition: s.partition, offset, tstype: 'create',
@@ -92,6 +107,30 @@ describe.skipIf(gate.skip)('kcat -P then kcat -C -e', () => {
       const fromOffsetTwo = await kcatConsumeAll(topic, ['-p', '0', '-o', '2'])
       expect(fromOffsetTwo).toEqual(got.filter((r) => r.partition === 0 && r.offset >= 2))
     })
+
+  it('round-trips 256 MiB of 1 KiB records produced at full pipelining', async () => {
+    // As a real producer sends them: librdkafka's defaults, ~1 MB batches, many requests in
+    // flight. Each record's key is its number, so a lost, repeated or misplaced batch shows.
+    const topic = 'kcat-pipelined'
+    const count = 256 * 1024
+    const scratch = tempDir('sluice-interop-input-')
+    try {
+      const file = path.join(scratch.dir, 'records.txt')
+      await writeLines(file, count, (n) => `${n}\t${'v'.repeat(1023 - String(n).length)}${n % 10}`)
+      await runOk('kcat', ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-K', '\\t',
+        '-l', file, ...BOUNDED], { timeoutMs: 180_000 })
+    } finally {
+      scratch.remove()
+    }
+    const { stdout } = await runOk('kcat', ['-C', '-b', broker.bootstrap, '-t', topic, '-p', '0',
+      '-o', 'beginning', '-e', '-q', '-f', '%o %k %S\n', ...BOUNDED],
+    { timeoutMs: 180_000, maxStdoutBytes: 32 * 1024 * 1024 })
+    const lines = stdout.split('\n').filter((line) => line !== '')
+    const wrong = lines.map((line, i) => ({ i, line }))
+      .filter(({ i, line }) => line !== `${i} ${i} ${1024 - String(i).length}`)
+    expect({ records: lines.length, wrong: wrong.length, firstWrong: wrong[0] ?? null })
+      .toEqual({ records: count, wrong: 0, firstWrong: null })
+  })
 
   it('returns the exact timestamps another client set (kafkajs produce, kcat consume)',
     async () => {
