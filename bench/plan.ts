@@ -157,7 +157,7 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
     cases: sizes.flatMap((eventBytes) => [{ channel: 'memory' as const, eventBytes },
       { channel: 'file' as const, eventBytes }]),
     phase: { warmupMs: mode === 'full' ? 1000 : 200, measureMs: mode === 'full' ? 5000 : 1200,
-      clients: 4, eventsPerPost: 100, latencyRatePerSec: 5000, latencyEventsPerPost: 10,
+      clients: 16, eventsPerPost: 100, latencyRatePerSec: 5000, latencyEventsPerPost: 10,
       latencyMeasureMs: mode === 'full' ? 5000 : 1000, drainTimeoutMs: 10_000 },
   }
 }
