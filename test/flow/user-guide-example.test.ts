@@ -82,8 +82,8 @@ it('runs unchanged through `sluice agent --conf-file example.conf --name a1`', a
     await until('three events logged', () => (output.match(/Event: /g) ?? []).length === 3)
     expectLogged(output)
   } finally {
-    child.kill('SIGTERM')
+    child.kill('SIGINT')
   }
   expect(await exited).toBe(0)
-  expect(output).toContain('SIGTERM: stopping agent a1')
+  expect(output).toContain('SIGINT: stopping agent a1')
 })

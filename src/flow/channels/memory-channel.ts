@@ -8,7 +8,9 @@
  *     commit; a put commit waits up to keep-alive for room, then fails with
  *     SLUICE_ERR_CHANNEL_FULL, which the source turns into push-back (503, FAILED, pause).
  *   - a rolled-back take returns its events to the head in their original order.
- * Contents are lost when the process dies, as in Flume.
+ * Unlike Flume, take() on an empty channel returns null at once instead of waiting keep-alive:
+ * the sink runner's back-off wakes on new data (sink-runner.ts), so nothing spins and a sink's
+ * partial batch is not held back 3 s. Contents are lost when the process dies, as in Flume.
  */
 import * as v8 from 'node:v8'
 import { Deque } from '../deque.js'
