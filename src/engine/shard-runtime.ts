@@ -206,6 +206,7 @@ export class ShardRuntime {
     const active = segments[segments.length - 1]
     if (active === undefined) return batches
     let position = active.sizeBytes
+    partition.window.beginGroup()
     return batches.map((batch) => {
       const placed = partition.window.place(batch, active.baseOffset, position)
       position += batch.byteLength

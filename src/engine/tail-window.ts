@@ -77,10 +77,21 @@ export class TailWindowWriter {
   private current = -1
   /** The slot used most recently, so the ring keeps its order after a pinned slot is skipped. */
   private previous = -1
+  /** Slots filled since beginGroup: their bytes are not written to the file yet. */
+  private readonly groupSlots = new Set<number>()
 
   constructor(private readonly buffers: TailWindowBuffers) {
     this.table = new SlotTable(buffers.table)
     this.data = Buffer.from(buffers.data)
+  }
+
+  /**
+   * Starts a write group. Until the group is written, the slots it fills hold its only copy of
+   * those bytes (the file is written from the window), so the ring must not wrap onto them:
+   * a group larger than the window places what fits and the rest is written from the original.
+   */
+  beginGroup(): void {
+    this.groupSlots.clear()
   }
 
   /**
@@ -95,6 +106,7 @@ export class TailWindowWriter {
       return null
     }
     const slot = this.current
+    this.groupSlots.add(slot)
     if (this.table.field(slot, F64_FILLED) === 0) {
       this.table.f64[slot * 4 + F64_BASE] = segmentBaseOffset
       this.table.f64[slot * 4 + F64_START] = position
@@ -134,6 +146,10 @@ export class TailWindowWriter {
   /** Moves to the next slot if no reader holds it; resets it for new positions. */
   private advance(): boolean {
     const next = (this.previous + 1) % this.buffers.slotCount
+    if (this.groupSlots.has(next)) {
+      this.current = -1
+      return false
+    }
     this.previous = next
     if (this.table.pins(next) !== 0) {
       this.current = -1
