@@ -130,11 +130,7 @@ async function appendOrCreate(
 
 type SplitResult = Uint8Array[] | { errorCode: number; message: string }
 
-/**
- * The batches of one partition's records, each checked the way Kafka's broker checks them and
- * copied out of the request frame: the shard receives it by postMessage, which copies a view's
- * whole underlying buffer, so an exact-size copy keeps that cost to the batch itself.
- */
+/** The batches of one partition's records, each checked the way Kafka's broker checks them. */
 function splitBatches(records: Buffer | null, version: number): SplitResult {
   if (records === null || records.byteLength === 0) {
     return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the request' }
@@ -155,7 +151,7 @@ function splitBatches(records: Buffer | null, version: number): SplitResult {
     }
     const refused = checkBatch(header, version)
     if (refused !== null) return refused
-    batches.push(new Uint8Array(records.subarray(position, end)))
+    batches.push(ownedBatch(records.subarray(position, end)))
     position = end
   }
   return batches
@@ -176,4 +172,19 @@ function checkBatch(
       `${header.lastOffsetDelta} does not match ${header.recordsCount} records` }
   }
   return null
+}
+
+/** Extra bytes around a batch in its buffer that cost less to send along than a copy. */
+const MIN_SLACK_BYTES = 4096
+
+/**
+ * The shard receives batches by postMessage, which copies a view's whole underlying buffer.
+ * A large frame has a buffer of its own (connection.ts), barely larger than its batch: send it
+ * as it is. A batch sharing a bigger buffer (a socket read holding several frames) is copied
+ * out first, so the shard is never sent much more than the batch.
+ */
+function ownedBatch(view: Buffer): Uint8Array {
+  const slackBytes = view.buffer.byteLength - view.byteLength
+  return slackBytes <= Math.max(MIN_SLACK_BYTES, view.byteLength / 8) ? view
+    : new Uint8Array(view)
 }
