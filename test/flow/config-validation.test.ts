@@ -156,7 +156,8 @@ describe('pruning, case by case (reference §1.4)', () => {
 
   it('7: refuses a batch larger than the channel\'s transactionCapacity', () => {
     expectPruned([...BASE, 'a1.channels.c1.transactionCapacity = 10', 'a1.sinks.k1.batchSize = 50'],
-      "Sink k1 has been removed: Incompatible sink and channel settings defined. sink's batch " +
+      'agent.conf:10: a1.sinks.k1.batchSize: ' +
+        "Sink k1 has been removed: Incompatible sink and channel settings defined. sink's batch " +
         'size is greater than the channels transaction capacity. Sink: k1, batch size = 50, ' +
         'channel c1, transaction capacity = 10')
     expectPruned([...BASE, 'a1.channels.c1.transactionCapacity = 10', 'a1.sinks.k1.batchSize = 10',
@@ -171,6 +172,16 @@ describe('pruning, case by case (reference §1.4)', () => {
     'a1.channels.c2.transactionCapacity: Channel c2 has been removed: error during ' +
       'configuration: Transaction Capacity of memory channel cannot be higher than the ' +
       'capacity (6 > 5)')
+  })
+
+  it('7: removes a file channel whose directories another file channel owns', () => {
+    const graph = expectPruned([...BASE, 'a1.channels = c1 c2 c3', 'a1.channels.c2.type = file',
+      'a1.channels.c2.checkpointDir = /var/sluice/cp', 'a1.channels.c2.dataDirs = /var/sluice/d',
+      'a1.channels.c3.type = FILE', 'a1.channels.c3.checkpointDir = /var/sluice/cp2',
+      'a1.channels.c3.dataDirs = /var/sluice/d', 'a1.sources.r1.channels = c1 c2 c3'],
+    'a1.channels.c3: Channel c3 has been removed: directory /var/sluice/d is already used by ' +
+      'channel c2')
+    expect([...graph.channels.keys()]).toEqual(['c1', 'c2'])
   })
 
   it('7: removes a channel with no components connected', () => {

@@ -97,6 +97,11 @@ export class FileChannel implements Channel {
     return eventsTopic(this.generation)
   }
 
+  /** The directories this channel owns; two channels must never share one. */
+  get directories(): string[] {
+    return [path.resolve(this.dataDir), path.resolve(this.options.checkpointDir)]
+  }
+
   private get dataDir(): string {
     return this.options.dataDirs[0]!
   }

@@ -36,7 +36,13 @@ export function describeProblem(problem: ConfigProblem): string {
   return `${problem.file}:${problem.line}: ${problem.key}: ${problem.message} [${problem.code}]`
 }
 
-export function problemError(problem: ConfigProblem): FlowConfigError {
-  return new FlowConfigError(problem.file, problem.line, problem.key,
-    `${problem.message} [${problem.code}]`)
+/** A validation finding raised as an error (strict mode, or a refused agent). */
+export class ProblemError extends FlowConfigError {
+  constructor(readonly problem: ConfigProblem) {
+    super(problem.file, problem.line, problem.key, `${problem.message} [${problem.code}]`)
+  }
+}
+
+export function problemError(problem: ConfigProblem): ProblemError {
+  return new ProblemError(problem)
 }

@@ -15,12 +15,13 @@
  */
 import { splitNames, type AgentConf, type ComponentConf, type ListName } from './grammar.js'
 import {
-  FlowConfigError, describeProblem, problemError, type ComponentKind, type ConfigProblem,
+  FlowConfigError, ProblemError, describeProblem, problemError, type ComponentKind, type ConfigProblem,
   type FlumeErrorCode,
 } from './errors.js'
 import { Props } from './props.js'
 import { buildChannel, buildSink, buildSource, type BuildContext } from './components.js'
 import { buildGroups, type GroupPlan } from './groups.js'
+import { FileChannel } from '../channels/file-channel.js'
 import type { Sink } from '../sinks/sink.js'
 import type { AnySource } from '../sources/source.js'
 import type { Channel } from '../transaction.js'
@@ -56,7 +57,8 @@ export class Pruner {
   }
 
   dropFailed(kind: ComponentKind, name: string, error: unknown): void {
-    if (!(error instanceof FlowConfigError)) throw error
+    // A strict-mode finding from inside a builder is already the answer: pass it through.
+    if (error instanceof ProblemError || !(error instanceof FlowConfigError)) throw error
     this.drop(kind, name, 'CONFIG_ERROR', { line: error.line, key: error.key },
       `error during configuration: ${error.detail}`)
   }
@@ -107,14 +109,34 @@ export class Pruner {
 
 function loadChannels(pruner: Pruner, context: BuildContext): Map<string, Channel> {
   const channels = new Map<string, Channel>()
+  const owners = new Map<string, string>()
   for (const component of pruner.listed('channels', 'channel')) {
+    let channel: Channel
     try {
-      channels.set(component.name, buildChannel(pruner.props(component), context))
+      channel = buildChannel(pruner.props(component), context)
     } catch (error) {
       pruner.dropFailed('channel', component.name, error)
+      continue
     }
+    // Flume locks its directories; two file channels on one directory would corrupt both.
+    const dirs = channel instanceof FileChannel ? channel.directories : []
+    const shared = dirs.find((dir) => owners.has(dir))
+    if (shared !== undefined) {
+      pruner.drop('channel', component.name, 'CONFIG_ERROR', { line: component.line,
+        key: `${pruner.conf.name}.channels.${component.name}` },
+      `directory ${shared} is already used by channel ${owners.get(shared)}`)
+      continue
+    }
+    for (const dir of dirs) owners.set(dir, component.name)
+    channels.set(component.name, channel)
   }
   return channels
+}
+
+/** Where a component's batch size is set (file_roll spells it sink.batchSize). */
+function batchKey(props: Props): { line: number; key: string } {
+  const prop = props.raw('batchSize') ?? props.raw('sink.batchSize')
+  return { line: prop?.line ?? props.conf.line, key: prop?.key ?? props.fullKey('batchSize') }
 }
 
 function checkBatch(kind: 'source' | 'sink', name: string, batchSize: number, channel: Channel)
@@ -150,8 +172,7 @@ function loadSources(pruner: Pruner, channels: Map<string, Channel>, context: Bu
       const misfit = kept.map((name) => checkBatch('source', component.name, source.batchSize,
         channels.get(name)!)).find((why) => why !== null)
       if (misfit != null) {
-        pruner.drop('source', component.name, 'CONFIG_ERROR', { line: component.line,
-          key: props.raw('batchSize')?.key ?? props.fullKey('batchSize') }, misfit)
+        pruner.drop('source', component.name, 'CONFIG_ERROR', batchKey(props), misfit)
         continue
       }
       sources.set(component.name, source)
@@ -180,8 +201,7 @@ function loadSinks(pruner: Pruner, channels: Map<string, Channel>, context: Buil
       const sink = buildSink(props, channel, context)
       const misfit = checkBatch('sink', component.name, sink.batchSize, channel)
       if (misfit !== null) {
-        pruner.drop('sink', component.name, 'CONFIG_ERROR', { line: component.line,
-          key: props.fullKey('batchSize') }, misfit)
+        pruner.drop('sink', component.name, 'CONFIG_ERROR', batchKey(props), misfit)
         continue
       }
       sinks.set(component.name, sink)
