@@ -15,6 +15,8 @@ import type { FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
 import type { EventDrivenSource } from './source.js'
 
+const KILL_GRACE_MS = 2000
+
 export interface ExecOptions {
   command: string
   shell: string
@@ -54,8 +56,12 @@ export class ExecSource implements EventDrivenSource {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.restartTimer !== null) clearTimeout(this.restartTimer)
-    this.child?.kill('SIGTERM')
+    const child = this.child
+    child?.kill('SIGTERM')
+    // A command that ignores SIGTERM gets SIGKILL after KILL_GRACE_MS: stop must end.
+    const graceTimer = setTimeout(() => child?.kill('SIGKILL'), KILL_GRACE_MS)
     await this.exited
+    clearTimeout(graceTimer)
     await this.flushing
     this.flush()
     await this.flushing
