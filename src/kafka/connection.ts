@@ -8,9 +8,9 @@
  * Bounds (DESIGN rule 6), all checked before memory is committed:
  * - a size prefix above maxRequestBytes (or below the smallest header) closes the connection
  *   before any frame buffer exists; a frame's bytes are gathered only as they arrive;
- * - reads pause while the socket's unsent replies exceed maxWriteBufferBytes (a client that
- *   never reads cannot grow our memory), and while the requests waiting for their turn exceed
- *   maxInFlightRequests or maxInFlightBytes.
+ * - while the socket's unsent replies exceed maxWriteBufferBytes (a client that never reads
+ *   cannot grow our memory), or the requests awaiting their reply reach maxInFlightRequests
+ *   or maxInFlightBytes, reads pause and frames already received wait unparsed.
  * A frame that fails to parse closes this connection only, with the reason logged.
  */
 import type { Socket } from 'node:net'

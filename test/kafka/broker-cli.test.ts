@@ -1,12 +1,13 @@
 // Proves `sluice broker` as a process (the built CLI in dist/): it listens where told, serves a
 // kafkajs producer and consumer exactly, honours --no-auto-create-topics and
-// --default-partitions, and on SIGTERM exits 0 after writing every partition's clean-shutdown
+// --default-partitions and --advertised-listener, and on SIGTERM exits 0 after writing every partition's clean-shutdown
 // marker.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { repoRoot, tempDir } from '../helpers.js'
+import { WireClient } from './wire-client.js'
 import { byPosition, consumeCount, expected, kafkaFor, sampleMessages }
   from './kafkajs-helpers.js'
 
@@ -86,6 +87,22 @@ describe('sluice broker', () => {
     expect(await admin.listTopics()).toEqual([])
     await admin.disconnect()
     broker.child.kill('SIGINT')
+    expect(await broker.exited).toBe(0)
+  })
+
+  it('advertises --advertised-listener in Metadata and FindCoordinator', async () => {
+    const { dir, remove } = tempDir('sluice-cli-')
+    cleanups.push(remove)
+    const broker = await startCli(['--data-dir', dir, '--listen', '127.0.0.1:0',
+      '--advertised-listener', 'broker.example:19999'])
+    const wire = await WireClient.connect(broker.port)
+    const metadata = await wire.request(3, 8, { topics: null })
+    expect(metadata.brokers).toEqual([{ nodeId: 1, host: 'broker.example', port: 19999,
+      rack: null }])
+    expect(await wire.request(10, 2, { key: 'g', keyType: 0 }))
+      .toMatchObject({ host: 'broker.example', port: 19999 })
+    wire.close()
+    broker.child.kill('SIGTERM')
     expect(await broker.exited).toBe(0)
   })
 })
