@@ -15,3 +15,4 @@ export {
 export { rangeAssignor, roundRobinAssignor, type Assignor } from './groups/assignors.js'
 export * as groupTypes from './groups/types.js'
 export { Agent, type AgentOptions, type AgentLoadOptions } from './flow/agent.js'
+export type { BrokerOptions, BrokerStats, KafkaBroker } from './kafka/index.js'
