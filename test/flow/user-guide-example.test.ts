@@ -3,6 +3,7 @@
 // `Event: { headers:{} body: <hex> <text> }` shape, both embedded and through `sluice agent`.
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import * as net from 'node:net'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { Agent } from '../../src/flow/agent.js'
@@ -46,10 +47,24 @@ function expectLogged(output: string): void {
   expect(output).toContain(`body: ${' 78'.repeat(16).slice(1)} ${'x'.repeat(16)} }`)
 }
 
+/**
+ * The example binds the fixed port 44444, which sits inside Linux's ephemeral range: on a busy
+ * machine another process's outgoing loopback connection can hold it for a moment. Wait
+ * (bounded) until it can be bound, detected by binding it, rather than fail on a stranger.
+ */
+async function until44444IsFree(): Promise<void> {
+  await until('port 44444 to be free', () => new Promise<boolean>((resolve) => {
+    const probe = net.createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(44444, 'localhost', () => probe.close(() => resolve(true)))
+  }), 30_000)
+}
+
 it('runs embedded: each line sent over TCP is acknowledged OK and logged', async () => {
   const logger = capturingLogger()
   const agent = Agent.fromText(EXAMPLE, 'example.conf', { agentName: 'a1', logger })
   expect(agent.graph.problems).toEqual([])
+  await until44444IsFree()
   await agent.start()
   try {
     const client = await LineClient.connect(44444, 'localhost')
@@ -67,6 +82,7 @@ it('runs embedded: each line sent over TCP is acknowledged OK and logged', async
 it('runs unchanged through `sluice agent --conf-file example.conf --name a1`', async () => {
   const file = path.join(scratch.dir, 'example.conf')
   writeFileSync(file, EXAMPLE)
+  await until44444IsFree()
   const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'agent',
     '--conf-file', file, '--name', 'a1'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
