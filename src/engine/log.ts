@@ -37,6 +37,9 @@ import {
 
 export { partitionKey, type LogOptions } from './log-options.js'
 
+/** Suffix of a topic directory renamed for deletion (the rename frees the name at once). */
+const DELETED_TOPIC_DIR_SUFFIX = '-delete'
+
 interface OpenPartition {
   shard: ShardHandle
   reader: PartitionReader
@@ -49,6 +52,7 @@ export class Log {
   private readonly pool: Piscina
   private retentionTimer: NodeJS.Timeout | null = null
   private closed = false
+  private readonly backgroundDeletes = new Set<Promise<unknown>>()
   /** Recovery reports of the partitions opened by Log.open, for callers who want them. */
   readonly recoveryReports = new Map<PartitionKey, unknown>()
 
@@ -83,6 +87,7 @@ export class Log {
     if (stored === null) store.save(metadata)
     const log = new Log(resolved.dataDir, fs, store, metadata, resolved)
     try {
+      log.removeLeftoverDeletions()
       await log.openStoredTopics()
     } catch (error) {
       await log.close().catch(() => undefined)
@@ -139,9 +144,9 @@ export class Log {
       if (open.shard.isAlive) await open.shard.request({ type: 'closePartition', key })
       open.reader.close()
       // Rename first (instant, so the name is free at once), delete in the background.
-      const doomed = `${open.handle.dir}.${Date.now()}-delete`
+      const doomed = `${open.handle.dir}.${Date.now()}${DELETED_TOPIC_DIR_SUFFIX}`
       this.fs.rename(open.handle.dir, doomed)
-      void this.runBackground({ kind: 'removeTree', path: doomed })
+      this.deleteInBackground({ kind: 'removeTree', path: doomed })
     }
   }
 
@@ -263,6 +268,8 @@ export class Log {
     await Promise.allSettled(this.shards.map((shard) => shard?.close()))
     for (const open of this.partitions.values()) open.reader.close()
     this.partitions.clear()
+    // Deletions still running finish first: destroying the pool under them would reject them.
+    await Promise.allSettled([...this.backgroundDeletes])
     await this.pool.destroy()
   }
 
@@ -320,7 +327,7 @@ export class Log {
       shard = new ShardHandle(
         shardId,
         (dead, error) => this.onShardDeath(dead, error),
-        (paths) => void this.runBackground({ kind: 'deletePaths', paths }),
+        (paths) => this.deleteInBackground({ kind: 'deletePaths', paths }),
       )
       this.shards[shardId] = shard
     }
@@ -348,6 +355,25 @@ export class Log {
 
   private async runBackground(task: BackgroundTask): Promise<unknown> {
     return this.pool.run(task)
+  }
+
+  /**
+   * Deletes renamed topic directories or retired segment files off the hot path. A deletion that
+   * fails leaves only names no reader uses (`*-delete`, `*.deleted`); the next open retries them.
+   */
+  private deleteInBackground(task: BackgroundTask & { kind: 'removeTree' | 'deletePaths' }): void {
+    const done = this.runBackground(task).catch(() => undefined)
+    this.backgroundDeletes.add(done)
+    void done.finally(() => this.backgroundDeletes.delete(done))
+  }
+
+  /** Topic directories renamed for deletion by a log that stopped before removing them. */
+  private removeLeftoverDeletions(): void {
+    for (const name of this.fs.readdir(this.dataDir)) {
+      if (name.endsWith(DELETED_TOPIC_DIR_SUFFIX)) {
+        this.deleteInBackground({ kind: 'removeTree', path: path.join(this.dataDir, name) })
+      }
+    }
   }
 
   private startRetentionTimer(): void {

@@ -1,5 +1,7 @@
 // Proves the Log API end to end over real shard threads: round trips, offsets, waiting, restart,
 // and that every kind of bad input gets its typed error while stored data stays intact.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Log, isSluiceError, type ErrorCode } from '../../src/index.js'
 import { tempDir } from '../helpers.js'
@@ -220,6 +222,21 @@ describe('topics', () => {
     await log.createTopic('gone', { partitions: 1 })
     expect(log.offsets('gone', 0).highWatermark).toBe(0)
   })
+
+  it('finishes a topic deletion before closing, and an interrupted one on the next open',
+    async () => {
+      await log.createTopic('brief', { partitions: 2 })
+      await log.append('brief', 0, [{ value: 'x'.repeat(10_000) }])
+      await log.deleteTopic('brief')
+      await log.close() // must not reject, nor leave the deletion's promise rejected
+      expect(readdirSync(scratch.dir).filter((n) => n.startsWith('brief'))).toEqual([])
+      // A log that died between the rename and the removal leaves the renamed directory.
+      mkdirSync(path.join(scratch.dir, 'old-0.1700000000000-delete', 'nested'), { recursive: true })
+      log = await Log.open({ dataDir: scratch.dir })
+      await log.close()
+      expect(existsSync(path.join(scratch.dir, 'old-0.1700000000000-delete'))).toBe(false)
+      log = await Log.open({ dataDir: scratch.dir })
+    })
 
   it('adds partitions to a topic', async () => {
     await log.createTopic('grow', { partitions: 1 })
