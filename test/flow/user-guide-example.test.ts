@@ -57,8 +57,10 @@ async function until44444IsFree(): Promise<void> {
     const probe = net.createServer()
     probe.once('error', () => resolve(false))
     probe.listen(44444, 'localhost', () => probe.close(() => resolve(true)))
-  }), 30_000)
+  }), 50_000)
 }
+
+const FIXED_PORT_TEST_TIMEOUT_MS = 120_000
 
 it('runs embedded: each line sent over TCP is acknowledged OK and logged', async () => {
   const logger = capturingLogger()
@@ -77,7 +79,7 @@ it('runs embedded: each line sent over TCP is acknowledged OK and logged', async
   } finally {
     await agent.stop()
   }
-})
+}, FIXED_PORT_TEST_TIMEOUT_MS)
 
 it('runs unchanged through `sluice agent --conf-file example.conf --name a1`', async () => {
   const file = path.join(scratch.dir, 'example.conf')
@@ -102,4 +104,4 @@ it('runs unchanged through `sluice agent --conf-file example.conf --name a1`', a
   }
   expect(await exited).toBe(0)
   expect(output).toContain('SIGINT: stopping agent a1')
-})
+}, FIXED_PORT_TEST_TIMEOUT_MS)
