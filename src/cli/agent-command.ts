@@ -13,6 +13,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Command, Option } from 'commander'
+import { SluiceError } from '../errors.js'
 import { Agent } from '../flow/agent.js'
 import { describeGraph } from '../flow/config/load.js'
 import { consoleLogger } from '../flow/event.js'
@@ -36,7 +37,8 @@ function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const port = Number(text)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--metrics-port must be an integer in 0..65535, got ${text}`)
+    throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
+      `--metrics-port must be an integer in 0..65535, got ${text}`)
   }
   return port
 }
