@@ -152,3 +152,15 @@ it('refuses puts below minimumRequiredSpace with SLUICE_ERR_CHANNEL_FULL', async
   expect(await takeAll(channel, 10)).toEqual(['fits'])
   await channel.stop()
 })
+
+it('commits a transaction larger than the engine\'s default batch limit (5 MB of events)',
+  async () => {
+    const channel = await started(options(`ch${counter++}`, { maxFileSize: 1024 * 1024 }))
+    const body = 'p'.repeat(100_000)
+    await putAll(channel, Array.from({ length: 20 }, () => body))
+    await putAll(channel, Array.from({ length: 20 }, () => body))
+    const taken = await takeAll(channel, 20)
+    expect(taken).toHaveLength(20)
+    expect(taken.every((b) => b === body)).toBe(true)
+    await channel.stop()
+  })

@@ -35,9 +35,13 @@ export const takesTopic = (generation: number): string => `takes-${generation}`
 
 const TAKES_SEGMENT_BYTES = 1024 * 1024
 
+/** A put commit is one batch, so one batch must hold a whole transaction of large events. */
+export const MAX_PUT_BATCH_BYTES = 64 * 1024 * 1024
+
 export function eventsTopicConfig(maxFileSizeBytes: number): TopicConfig {
   return { partitions: 1, durability: 'fsync', retentionMs: -1, retentionBytes: -1,
-    segmentBytes: maxFileSizeBytes }
+    segmentBytes: maxFileSizeBytes,
+    maxMessageBytes: MAX_PUT_BATCH_BYTES }
 }
 
 const TAKES_CONFIG: TopicConfig = { partitions: 1, durability: 'fsync', retentionMs: -1,
