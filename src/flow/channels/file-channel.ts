@@ -35,7 +35,7 @@ import {
 } from '../transaction.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
 import {
-  eventsTopic, recordTakePosition, recoverChannelLog, rotateChannelLog,
+  MAX_PUT_BATCH_BYTES, eventsTopic, recordTakePosition, recoverChannelLog, rotateChannelLog,
 } from './channel-log.js'
 import { writeTakePosition } from './take-position.js'
 
@@ -232,8 +232,14 @@ export class FileChannel implements Channel {
   private async readFromLog(): Promise<void> {
     const log = this.openLog()
     if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) return
-    const { records } = await log.read(this.topic, 0, this.readOffset,
+    let { records } = await log.read(this.topic, 0, this.readOffset,
       { maxBytes: this.options.readAheadBytes ?? 1024 * 1024 })
+    if (records.length === 0) {
+      // Log.read returns nothing when the first batch is larger than maxBytes (seen with
+      // batches over the 1 MiB tail-window slot); a put batch is at most MAX_PUT_BATCH_BYTES.
+      ;({ records } = await log.read(this.topic, 0, this.readOffset,
+        { maxBytes: MAX_PUT_BATCH_BYTES }))
+    }
     for (const record of records) {
       if (record.offset < this.readOffset) continue
       this.readAhead.pushBack({ offset: record.offset, event: toEvent(record) })
