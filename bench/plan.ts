@@ -153,12 +153,13 @@ export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: Broke
  */
 export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPhase } {
   const sizes = mode === 'full' ? [100, 1024] : [100]
+  const measureMs = { full: 5000, quick: 1200, tiny: 250 }[mode]
   return {
     cases: sizes.flatMap((eventBytes) => [{ channel: 'memory' as const, eventBytes },
       { channel: 'file' as const, eventBytes }]),
-    phase: { warmupMs: mode === 'full' ? 1000 : 200, measureMs: mode === 'full' ? 5000 : 1200,
-      clients: 16, eventsPerPost: 100, latencyRatePerSec: 5000, latencyEventsPerPost: 10,
-      latencyMeasureMs: mode === 'full' ? 5000 : 1000, drainTimeoutMs: 10_000 },
+    phase: { warmupMs: measureMs / 5, measureMs, clients: 16, eventsPerPost: 100,
+      latencyRatePerSec: 5000, latencyEventsPerPost: 10, latencyMeasureMs: measureMs,
+      drainTimeoutMs: 10_000 },
   }
 }
 
