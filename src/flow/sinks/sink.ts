@@ -54,6 +54,7 @@ export abstract class BatchSink implements Sink {
   async process(): Promise<Status> {
     const tx = this.channel.getTransaction()
     tx.begin()
+    let reading = true
     try {
       const events: FlowEvent[] = []
       while (events.length < this.batchSize) {
@@ -61,6 +62,7 @@ export abstract class BatchSink implements Sink {
         if (event === null) break
         events.push(event)
       }
+      reading = false
       this.countBatch(events.length)
       if (events.length > 0) {
         this.counter.add('EventDrainAttemptCount', events.length)
@@ -72,7 +74,7 @@ export abstract class BatchSink implements Sink {
       return events.length === 0 ? 'BACKOFF' : 'READY'
     } catch (error) {
       await tx.rollback()
-      this.counter.add('EventWriteFail')
+      this.counter.add(reading ? 'ChannelReadFail' : 'EventWriteFail')
       throw deliveryError(`sink ${this.name} failed to deliver: ${(error as Error).message}`, error)
     } finally {
       tx.close()
