@@ -225,6 +225,21 @@ describe('the properties format and the key grammar', () => {
       .toThrow(/expected an integer, got "5 # five"/)
   })
 
+  it('warns about a property no component reads (a typo), and --strict refuses it', () => {
+    const graph = expectPruned([...BASE, 'a1.channels.c1.capcity = 5'],
+      'agent.conf:9: a1.channels.c1.capcity: unknown property of channel c1; ignored ' +
+        '[INVALID_PROPERTY]')
+    expect(graph.channels.get('c1')?.capacity).toBe(100)
+  })
+
+  it('takes Flume file-channel checkpoint tuning keys without a problem', () => {
+    const graph = load([...BASE.filter((l) => !l.startsWith('a1.channels.c1.type')),
+      'a1.channels.c1.type = file', 'a1.channels.c1.checkpointDir = /tmp/cp',
+      'a1.channels.c1.dataDirs = /tmp/data', 'a1.channels.c1.checkpointInterval = 30000',
+      'a1.channels.c1.useDualCheckpoints = false'], true)
+    expect(graph.problems).toEqual([])
+  })
+
   it('matches type aliases case-insensitively and accepts Flume class names', () => {
     const graph = load(BASE.map((l) => l.replace('type = memory', 'type = MEMORY')
       .replace('type = seq', 'type = org.apache.flume.source.SequenceGeneratorSource')

@@ -96,6 +96,7 @@ export function buildGroups(pruner: Pruner, sinks: Map<string, Sink>): GroupPlan
     }
     try {
       const processor = buildProcessor(props, members, pruner)
+      pruner.reportUnused(props, 'sinkgroup')
       for (const sink of members) grouped.set(sink.name, component.name)
       plans.push({ name: component.name, implicit: false, processor })
     } catch (error) {

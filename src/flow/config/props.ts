@@ -6,6 +6,9 @@
 import { FlowConfigError } from './errors.js'
 import type { ComponentConf, Prop } from './grammar.js'
 
+/** Every property some builder has looked at; what is left over was never used. */
+const used = new WeakSet<Prop>()
+
 export class Props {
   constructor(readonly conf: ComponentConf, readonly file: string, readonly agent: string) {}
 
@@ -18,11 +21,18 @@ export class Props {
   }
 
   raw(key: string): Prop | undefined {
-    return this.conf.props.get(key)
+    const prop = this.conf.props.get(key)
+    if (prop !== undefined) used.add(prop)
+    return prop
+  }
+
+  /** Properties of this component no builder read: typos, or keys sluice does not use. */
+  unused(): Prop[] {
+    return [...this.conf.props.values()].filter((prop) => !used.has(prop))
   }
 
   has(key: string): boolean {
-    return this.conf.props.has(key)
+    return this.raw(key) !== undefined
   }
 
   fail(key: string, message: string): FlowConfigError {

@@ -36,6 +36,11 @@ export interface AgentGraph {
   problems: ConfigProblem[]
 }
 
+/** Flume file-channel keys about its checkpoints and fsync policy: moot for sluice's design. */
+const FLUME_MOOT_KEYS = new Set(['useDualCheckpoints', 'backupCheckpointDir',
+  'compressBackupCheckpoint', 'checkpointInterval', 'checkpointOnClose', 'use-fast-replay',
+  'use-log-replay-v1', 'fsyncPerTransaction', 'fsyncInterval'])
+
 export class Pruner {
   readonly problems: ConfigProblem[] = []
 
@@ -73,6 +78,25 @@ export class Pruner {
 
   props(component: ComponentConf): Props {
     return new Props(component, this.conf.file, this.conf.name)
+  }
+
+  /**
+   * Warns about each property the built component never read (a typo such as `capcity` would
+   * otherwise pass silently). Flume file-channel tuning keys that sluice's design makes moot
+   * are only noted, so Flume's own configurations stay clean under --strict.
+   */
+  reportUnused(props: Props, kind: ComponentKind): void {
+    for (const prop of props.unused()) {
+      const key = prop.key.slice(props.fullKey('').length)
+      if (FLUME_MOOT_KEYS.has(key)) {
+        this.context.logger.info(`${prop.key}: not used by sluice's ${kind} (${
+          'its log and takes log replace Flume\'s checkpoints'}); ignored`)
+        continue
+      }
+      this.report({ code: 'INVALID_PROPERTY', kind, component: props.name, file: this.conf.file,
+        line: prop.line, key: prop.key, message: `unknown property of ${kind} ${props.name}; ` +
+          'ignored' })
+    }
   }
 
   listKey(list: ListName): { line: number; key: string } {
@@ -113,7 +137,9 @@ function loadChannels(pruner: Pruner, context: BuildContext): Map<string, Channe
   for (const component of pruner.listed('channels', 'channel')) {
     let channel: Channel
     try {
-      channel = buildChannel(pruner.props(component), context)
+      const props = pruner.props(component)
+      channel = buildChannel(props, context)
+      pruner.reportUnused(props, 'channel')
     } catch (error) {
       pruner.dropFailed('channel', component.name, error)
       continue
@@ -169,6 +195,7 @@ function loadSources(pruner: Pruner, channels: Map<string, Channel>, context: Bu
     }
     try {
       const source = buildSource(props, kept.map((name) => channels.get(name)!), context)
+      pruner.reportUnused(props, 'source')
       const misfit = kept.map((name) => checkBatch('source', component.name, source.batchSize,
         channels.get(name)!)).find((why) => why !== null)
       if (misfit != null) {
@@ -199,6 +226,7 @@ function loadSinks(pruner: Pruner, channels: Map<string, Channel>, context: Buil
     }
     try {
       const sink = buildSink(props, channel, context)
+      pruner.reportUnused(props, 'sink')
       const misfit = checkBatch('sink', component.name, sink.batchSize, channel)
       if (misfit !== null) {
         pruner.drop('sink', component.name, 'CONFIG_ERROR', batchKey(props), misfit)
