@@ -170,7 +170,9 @@ async function startBrokerChild(dataDir: string, durability: Durability): Promis
       resolve(match?.[1] ?? null)
     }
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); check() })
-    child.stderr.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8192) })
+    child.stderr.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8192)
+    })
     child.once('exit', check)
   })
   const stop = async () => {
@@ -217,7 +219,8 @@ interface Run {
 function runBash(script: string, args: string[], timeoutMs: number)
   : Promise<{ stdout: string; elapsedMs: number }> {
   const started = nowMs()
-  const child = spawn('bash', ['-c', script, 'bash', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('bash', ['-c', script, 'bash', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
@@ -296,7 +299,8 @@ async function kafkajsProduce(broker: BrokerChild, topic: string, c: BrokerCase,
   records: number): Promise<Run> {
   const values = logLineValues(c.recordBytes, 1024)
   const batches = Array.from({ length: 16 }, (_, b) => Array.from(
-    { length: KAFKAJS_BATCH_RECORDS }, (_, i) => ({ value: values[(b * 61 + i) % values.length]! })))
+    { length: KAFKAJS_BATCH_RECORDS },
+    (_, i) => ({ value: values[(b * 61 + i) % values.length]! })))
   const producer = new Kafka({ clientId: 'sluice-bench', brokers: [broker.bootstrap],
     logLevel: logLevel.NOTHING }).producer()
   await producer.connect()
@@ -317,7 +321,8 @@ async function kafkajsProduce(broker: BrokerChild, topic: string, c: BrokerCase,
     const sent = sends * KAFKAJS_BATCH_RECORDS
     return { records: sent, payloadBytes: sent * c.recordBytes, elapsedMs, clientCpuSec,
       broker: cpuBetween(before, sampleCpu(broker.pid)),
-      config: `kafkajs send of ${KAFKAJS_BATCH_RECORDS} records, ${KAFKAJS_IN_FLIGHT} in flight, acks 1` }
+      config: `kafkajs send of ${KAFKAJS_BATCH_RECORDS} records, ${KAFKAJS_IN_FLIGHT} in ` +
+        'flight, acks 1' }
   } finally {
     await producer.disconnect()
   }

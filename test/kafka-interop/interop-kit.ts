@@ -55,7 +55,8 @@ export function kcatMissing(): string | null {
 }
 
 /** node-rdkafka's module, or the reason it cannot be loaded (not built, or the build failed). */
-export function loadRdkafka(): { rdkafka: typeof import('node-rdkafka') | null; missing: string | null } {
+export function loadRdkafka()
+  : { rdkafka: typeof import('node-rdkafka') | null; missing: string | null } {
   try {
     const require = createRequire(import.meta.url)
     return { rdkafka: require('node-rdkafka') as typeof import('node-rdkafka'), missing: null }
@@ -124,7 +125,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerPr
     output = keepTail(output + chunk.toString('utf8'))
     onOutput()
   })
-  child.stderr?.on('data', (chunk: Buffer) => { output = keepTail(output + chunk.toString('utf8')) })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = keepTail(output + chunk.toString('utf8'))
+  })
   const stop = async (graceMs = 10_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
     child.kill('SIGTERM')

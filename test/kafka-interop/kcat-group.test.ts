@@ -82,7 +82,8 @@ async function consumeToEnd(group: string): Promise<KcatRecord[]> {
 
 /** The partitions a member was last assigned, from kcat's "rebalanced … assigned:" lines. */
 function lastAssignment(member: RunningTool): number[] | null {
-  const lines = member.stderr().split('\n').filter((l) => /rebalanced .*(assigned|revoked):/.test(l))
+  const lines = member.stderr().split('\n')
+    .filter((line) => /rebalanced .*(assigned|revoked):/.test(line))
   const last = lines.at(-1)
   if (last === undefined || !last.includes('assigned:')) return null
   return [...last.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])).sort()
@@ -114,7 +115,7 @@ describe.skipIf(gate.skip)('kcat -G (balanced consumer group)', () => {
     })
     const split = () => {
       const [a, b] = assignments()
-      return a !== null && b !== null && a.length === 1 && b.length === 1 && a[0] !== b[0]
+      return a?.length === 1 && b?.length === 1 && a[0] !== b[0]
     }
     await explained(until('a one-partition assignment for each member',
       () => split() || exitedEarly(), 45_000))

@@ -33,7 +33,8 @@ const PARTITION_0: { line: string; sent: Sent }[] = [
   { line: 'alpha\tfirst value', sent: { partition: 0, key: 'alpha', payload: 'first value' } },
   { line: 'beta\tsecond: ünïcode ✓ and a : colon',
     sent: { partition: 0, key: 'beta', payload: 'second: ünïcode ✓ and a : colon' } },
-  { line: 'no key on this line', sent: { partition: 0, key: null, payload: 'no key on this line' } },
+  { line: 'no key on this line',
+    sent: { partition: 0, key: null, payload: 'no key on this line' } },
   { line: '\tempty key', sent: { partition: 0, key: '', payload: 'empty key' } },
 ]
 /** Partition 1, produced with -Z: a keyed record and a tombstone (null value). */
@@ -70,7 +71,9 @@ async function kcatConsumeAll(topic: string, extra: string[] = []): Promise<Kcat
 async function writeLines(file: string, count: number, line: (n: number) => string) {
   const out = createWriteStream(file)
   for (let n = 0; n < count; n++) {
-    if (!out.write(`${line(n)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    if (!out.write(`${line(n)}\n`)) {
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    }
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) =>
     error ? reject(error) : resolve()))

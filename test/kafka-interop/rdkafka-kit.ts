@@ -9,7 +9,7 @@ import { loadRdkafka } from './interop-kit.js'
 
 export const { rdkafka, missing: rdkafkaMissing } = loadRdkafka()
 
-export function rdkafkaModule(): typeof Rdkafka {
+export function rdkafkaModule(): typeof import('node-rdkafka') {
   if (rdkafka === null) throw new Error(rdkafkaMissing ?? 'node-rdkafka does not load')
   return rdkafka
 }
@@ -63,7 +63,8 @@ export function sampleRecords(baseTs: number, sender: 'kafkajs' | 'node-rdkafka'
     { partition: 0, key: Buffer.from('alpha'), value: Buffer.from('first ✓'), timestamp: baseTs,
       headers: [h('trace', 'one'), h('trace', 'two')] },
     { partition: 0, key: null, value: ALL_BYTES, timestamp: baseTs + 1,
-      headers: [rdkafka ? h('text', 'ünïcode ✓ \r\n') : h('bin', Buffer.from([0, 255, 10, 13]))] },
+      headers: [rdkafka ? h('text', 'ünïcode ✓ \r\n')
+        : h('bin', Buffer.from([0, 255, 10, 13]))] },
     { partition: 0, key: Buffer.from([0xde, 0xad, 0xbe, 0xef]),
       value: rdkafka ? Buffer.from([0]) : Buffer.alloc(0), timestamp: baseTs + 86_400_000,
       headers: [] },

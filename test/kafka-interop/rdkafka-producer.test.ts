@@ -47,8 +47,8 @@ async function produceAll(topic: string, records: SentRecord[], codec: string)
   : Promise<Rdkafka.DeliveryReport[]> {
   const { Producer } = rdkafkaModule()
   const producer = new Producer({ 'metadata.broker.list': broker.bootstrap, dr_cb: true,
-    'compression.codec': codec as 'none', 'linger.ms': 20, 'message.timeout.ms': 15_000,
-    'socket.timeout.ms': 10_000 }, {})
+    'compression.codec': codec as 'none' | 'lz4', 'linger.ms': 20, 'socket.timeout.ms': 10_000 },
+  { 'message.timeout.ms': 15_000 })
   clients.push(producer)
   const reports: (Rdkafka.DeliveryReport | undefined)[] = records.map(() => undefined)
   const errors: string[] = []
