@@ -139,6 +139,7 @@ export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: Broke
   const scale = mode === 'full' ? 1 : mode === 'quick' ? 1 / 8 : 1 / 256
   return {
     cases: [{ client: 'kcat', recordBytes: 1024, durability: 'os' },
+      { client: 'rdkafka_performance', recordBytes: 1024, durability: 'os' },
       { client: 'kafkajs', recordBytes: 1024, durability: 'os' }],
     phase: { librdkafkaRecords: Math.ceil(1024 * 1024 * scale),
       kafkajsRecords: Math.ceil(256 * 1024 * scale), clientTimeoutMs: 300_000,

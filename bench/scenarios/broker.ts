@@ -2,7 +2,8 @@
  * Broker throughput over loopback: `sluice broker` as a child process (what a user runs), fed and
  * drained by real Kafka clients, beside the embedded `Log` doing the same work in the same run.
  *
- *   librdkafka  kcat -P of a file of records (one per line), then kcat -C -e of all of them
+ *   librdkafka  kcat -P of a file of records (one per line), then kcat -C -e of all of them;
+ *               and librdkafka's own rdkafka_performance -P / -C (records from memory)
  *   kafkajs     producer.send of 1000-record batches, 4 in flight; then a group consumer's
  *               eachBatch from the beginning
  *   embedded    Log.appendBatch of the same record size and durability, then readBatches (cold)
@@ -24,7 +25,10 @@
  * The cases come from brokerPlan() in bench/plan.ts; results go to bench-results/<time>/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
+} from 'node:fs'
+import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -45,7 +49,12 @@ import { withBenchLog } from './engine.js'
 import { runAppendCase } from './append.js'
 import { runReadCase } from './read.js'
 
-export type BrokerClient = 'kcat' | 'kafkajs'
+/**
+ * kcat: Debian's librdkafka 2.0.2 CLI, reading records from a file (its line parsing costs it
+ * CPU); rdkafka_performance: librdkafka 2.12's own benchmark, built with node-rdkafka from its
+ * bundled source, producing from memory (the cheapest librdkafka client there is); kafkajs.
+ */
+export type BrokerClient = 'kcat' | 'rdkafka_performance' | 'kafkajs'
 
 export interface BrokerCase {
   client: BrokerClient
@@ -72,6 +81,16 @@ const KAFKAJS_IN_FLIGHT = 4
 const SATURATED_CORES = 0.85
 const CLK_TCK = clockTicks()
 const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+const RDKAFKA_PERFORMANCE = rdkafkaPerformancePath()
+
+function rdkafkaPerformancePath(): string {
+  try {
+    const root = path.dirname(createRequire(import.meta.url).resolve('node-rdkafka/package.json'))
+    return path.join(root, 'deps', 'librdkafka', 'examples', 'rdkafka_performance')
+  } catch {
+    return 'node_modules/node-rdkafka (not installed)'
+  }
+}
 
 export function brokerCaseName(c: BrokerCase, direction: 'produce' | 'fetch'): string {
   return `broker/${direction}/${c.client}/${sizeLabel(c.recordBytes)}/${c.durability}`
@@ -86,6 +105,10 @@ function clockTicks(): number {
 /** Why a client cannot run here, or null. */
 export function clientMissing(client: BrokerClient): string | null {
   if (client === 'kafkajs') return null
+  if (client === 'rdkafka_performance') {
+    return existsSync(RDKAFKA_PERFORMANCE) ? null : `${RDKAFKA_PERFORMANCE} is missing ` +
+      '(node-rdkafka builds it with its bundled librdkafka during npm ci)'
+  }
   const probe = spawnSync('kcat', ['-V'], { encoding: 'utf8' })
   return probe.error === undefined && probe.status === 0 ? null
     : 'kcat is not installed (apt-get install -y kcat; .ci/run does)'
@@ -291,6 +314,43 @@ async function kcatFetch(broker: BrokerChild, topic: string, c: BrokerCase, reco
     config: `kcat ${KCAT_FETCH_CONFIG.join(' ')}` }
 }
 
+const PERF_SCRIPT = `"${RDKAFKA_PERFORMANCE}" "$@" 2>&1 || exit $?; times`
+const PERF_PRODUCE_CONFIG = ['-a', '1', '-X', 'linger.ms=5', '-X', 'batch.size=1000000']
+
+/** librdkafka's benchmark: `-s` bytes of pattern payload per record, from memory, no key. */
+async function perfProduce(broker: BrokerChild, topic: string, c: BrokerCase, records: number,
+  timeoutMs: number): Promise<Run> {
+  const args = ['-P', '-t', topic, '-p', '0', '-b', broker.bootstrap, '-s', String(c.recordBytes),
+    '-c', String(records), '-q', ...PERF_PRODUCE_CONFIG]
+  const benchBefore = process.cpuUsage()
+  const before = sampleCpu(broker.pid)
+  const { stdout, elapsedMs } = await runBash(PERF_SCRIPT, args, timeoutMs)
+  const after = sampleCpu(broker.pid)
+  if (!stdout.includes(`${records} delivered`) || !stdout.includes(' 0 failed)')) {
+    throw new Error(`bench: rdkafka_performance did not deliver all ${records}: ${stdout}`)
+  }
+  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
+    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
+    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
+    config: `rdkafka_performance ${PERF_PRODUCE_CONFIG.join(' ')}` }
+}
+
+async function perfFetch(broker: BrokerChild, topic: string, c: BrokerCase, records: number,
+  timeoutMs: number): Promise<Run> {
+  const args = ['-C', '-t', topic, '-p', '0', '-b', broker.bootstrap, '-c', String(records),
+    '-o', 'beginning', '-q']
+  const benchBefore = process.cpuUsage()
+  const before = sampleCpu(broker.pid)
+  const { stdout, elapsedMs } = await runBash(PERF_SCRIPT, args, timeoutMs)
+  const after = sampleCpu(broker.pid)
+  if (!stdout.includes(`% ${records} messages`)) {
+    throw new Error(`bench: rdkafka_performance did not consume all ${records}: ${stdout}`)
+  }
+  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
+    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
+    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)), config: 'rdkafka_performance -C' }
+}
+
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6
 }
@@ -438,7 +498,7 @@ function runFigures(run: Run, c: BrokerCase, direction: 'produce' | 'fetch',
   limits: readonly Limit[], embedded: Figure | undefined): Figure[] {
   const seconds = run.elapsedMs / 1000
   const mbs = megabytesPerSec(run.payloadBytes, run.elapsedMs)
-  const judged = direction === 'produce' && c.client === 'kcat' && c.durability === 'os'
+  const judged = direction === 'produce' && c.client !== 'kafkajs' && c.durability === 'os'
     && c.recordBytes === 1024
   const figures = [
     figure(direction === 'fetch' ? 'decoded records/s' : 'records/s',
@@ -534,6 +594,10 @@ async function runClientCase(c: BrokerCase, phase: BrokerPhase, dataRoot: string
         phase.clientTimeoutMs)
       rmSync(file, { force: true })
       fetched = await kcatFetch(broker, topic, c, phase.librdkafkaRecords, phase.clientTimeoutMs)
+    } else if (c.client === 'rdkafka_performance') {
+      produced = await perfProduce(broker, topic, c, phase.librdkafkaRecords,
+        phase.clientTimeoutMs)
+      fetched = await perfFetch(broker, topic, c, phase.librdkafkaRecords, phase.clientTimeoutMs)
     } else {
       produced = await kafkajsProduce(broker, topic, c, phase.kafkajsRecords)
       fetched = await kafkajsFetch(broker, topic, c, produced.records, phase.clientTimeoutMs)
