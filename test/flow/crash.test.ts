@@ -1,7 +1,8 @@
 // Proves the file channel's promise end to end: an http → file channel → file_roll agent, run as
 // `sluice agent` in a child process, is SIGKILLed mid-stream over several rounds while clients
 // POST; after the last restart drains the channel, every event the HTTP source answered 200
-// for is in the sink's files. Duplicates are allowed (and counted); losses fail the test.
+// for is in the sink's files. Duplicates are allowed (and counted); losses fail the test. The
+// channel rotates its log generation every 4000 events, so kills land across rotations too.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as http from 'node:http'
@@ -29,6 +30,7 @@ a1.channels.c1.dataDirs = ${path.join(scratch.dir, 'data')}
 a1.channels.c1.capacity = 100000
 a1.channels.c1.transactionCapacity = 1000
 a1.channels.c1.minimumRequiredSpace = 1048576
+a1.channels.c1.rotateAfterEvents = 4000
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = ${path.join(scratch.dir, 'out')}
@@ -117,4 +119,8 @@ it(`delivers every acknowledged event across ${ROUNDS} SIGKILLs (duplicates coun
     `${duplicates} duplicates, ${lost.length} lost`)
   expect(acked.length).toBeGreaterThan(ROUNDS * CLIENTS * EVENTS_PER_POST)
   expect(lost).toEqual([])
+  // The run crossed log generations (each holds 4000 events), so rotation was under fire too.
+  const generations = readdirSync(path.join(scratch.dir, 'data'))
+    .map((entry) => /^channel-(\d+)-0$/.exec(entry)?.[1]).filter((g) => g !== undefined)
+  expect(Math.max(...generations.map(Number))).toBeGreaterThan(0)
 })

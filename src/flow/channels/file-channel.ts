@@ -1,24 +1,25 @@
 /**
  * The durable file channel, built on the storage engine rather than Flume's Java file format:
  * the events are a single-partition log with durability fsync, and the committed take position
- * is a second one (channel-log.ts has the layout and the recovery table). So the channel
- * inherits the log's CRC-32C, recovery and group commit.
+ * is a second one (channel-log.ts has the layout, the generations and the recovery table). So
+ * the channel inherits the log's CRC-32C, recovery and group commit.
  *
  *   put commit   one append of the whole batch; the shard group-commits it with every other
  *                append waiting (one fdatasync), and the commit resolves only after that sync:
  *                a source acknowledges only what is on disk.
- *   take         reads ahead from the log (bounded by readAheadBytes); rolled-back takes go back
- *                to the head in order.
+ *   take         reads ahead from the oldest generation (bounded by readAheadBytes); rolled-back
+ *                takes go back to the head in order.
  *   take commit  the take position (lowest offset not yet commit-taken) is appended to the takes
  *                log and fsynced by the shard thread, off the event loop; all commits in one
  *                turn of the event loop share one record.
  *   restart      replays everything from the take position: committed but untaken events
  *                return; events whose take had not committed return too (duplicates, no loss).
  *
- * When the channel is empty and its log holds rotateAfterEvents events, it rotates to a fresh
- * generation so disk use stays bounded. capacity (events) and minimumRequiredSpace (free bytes
- * on the data volume) are checked at put commit; a put waits up to keep-alive for room, then
- * fails with SLUICE_ERR_CHANNEL_FULL.
+ * Invariants: every offset in `inFlight`, `redeliver` and `readAhead` belongs to the take
+ * generation (the take side moves on only when all three are empty and no append to the old
+ * generation is in flight); `committed` counts untaken events in all live generations.
+ * capacity (events) and minimumRequiredSpace (free bytes on the data volume) are checked at put
+ * commit; a put waits up to keep-alive for room, then fails with SLUICE_ERR_CHANNEL_FULL.
  */
 import * as path from 'node:path'
 import { Log } from '../../engine/log.js'
@@ -35,7 +36,8 @@ import {
 } from '../transaction.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
 import {
-  MAX_PUT_BATCH_BYTES, eventsTopic, recordTakePosition, recoverChannelLog, rotateChannelLog,
+  MAX_PUT_BATCH_BYTES, createGeneration, eventsTopic, recordTakePosition, recoverChannelLog,
+  retireGeneration,
 } from './channel-log.js'
 import { writeTakePosition } from './take-position.js'
 
@@ -75,7 +77,12 @@ export class FileChannel implements Channel {
   private readonly readAhead = new Deque<Stored>()
   private readonly inFlight = new Set<number>()
   private log: Log | null = null
-  private generation = 0
+  private takeGeneration = 0
+  private putGeneration = 0
+  /** Appends in flight per generation: the take side must not leave one that has some. */
+  private readonly appending = new Map<number, number>()
+  private readonly flushesDone = new Signal()
+  private flushesInFlight = 0
   private readOffset = 0
   private durableTakeOffset = 0
   private committed = 0
@@ -94,7 +101,7 @@ export class FileChannel implements Channel {
   }
 
   private get topic(): string {
-    return eventsTopic(this.generation)
+    return eventsTopic(this.takeGeneration)
   }
 
   /** The directories this channel owns; two channels must never share one. */
@@ -121,25 +128,26 @@ export class FileChannel implements Channel {
     const logger = this.options.logger ?? silentLogger
     const recovered = await recoverChannelLog(log, this.fs, this.options.checkpointDir,
       this.maxFileSizeBytes, logger, this.name)
-    this.generation = recovered.generation
+    this.takeGeneration = recovered.takeGeneration
+    this.putGeneration = recovered.putGeneration
     this.readOffset = recovered.takeOffset
     this.durableTakeOffset = recovered.takeOffset
     this.committed = recovered.untaken
     writeTakePosition(this.fs, this.options.checkpointDir,
-      { generation: this.generation, takeOffset: recovered.takeOffset })
+      { generation: this.takeGeneration, takeOffset: recovered.takeOffset })
     if (this.committed > 0) {
       logger.info(`channel ${this.name}: replaying ${this.committed} committed, untaken events`)
     }
   }
 
   async stop(): Promise<void> {
-    await this.positionWrite
+    while (this.flushesInFlight > 0) await this.flushesDone.wait(1000)
     await this.rotation
     this.counter.stop()
     if (this.log === null) return
     // Flume's checkpointOnClose: the file holds the last durable position too.
     writeTakePosition(this.fs, this.options.checkpointDir,
-      { generation: this.generation, takeOffset: this.durableTakeOffset })
+      { generation: this.takeGeneration, takeOffset: this.durableTakeOffset })
     await this.settleDeletes()
     await this.log.close()
     this.log = null
@@ -147,7 +155,7 @@ export class FileChannel implements Channel {
 
   /**
    * Log.deleteTopic renames the partition and removes it in the engine's background pool without
-   * waiting; closing the Log meanwhile rejects that task. So after a rotation, stop waits
+   * waiting; closing the Log meanwhile rejects that task. So after a retirement, stop waits
    * (bounded) until the `*-delete` directories are gone.
    */
   private async settleDeletes(): Promise<void> {
@@ -176,8 +184,10 @@ export class FileChannel implements Channel {
   async commitPuts(puts: FlowEvent[]): Promise<void> {
     await this.rotation
     await this.reserve(puts)
+    const generation = this.putGeneration
+    this.appending.set(generation, (this.appending.get(generation) ?? 0) + 1)
     try {
-      await this.openLog().append(this.topic, 0,
+      await this.openLog().append(eventsTopic(generation), 0,
         puts.map((event) => ({ value: event.body, headers: event.headers })))
       this.committed += puts.length
     } catch (error) {
@@ -185,8 +195,23 @@ export class FileChannel implements Channel {
       throw channelError(`channel ${this.name}: append failed: ${(error as Error).message}`)
     } finally {
       this.reservedPuts -= puts.length
+      const left = this.appending.get(generation)! - 1
+      if (left === 0) this.appending.delete(generation)
+      else this.appending.set(generation, left)
     }
     this.dataAvailable.notify()
+    this.rotateIfFull(generation)
+  }
+
+  /** Starts a new put generation once this one holds rotateAfterEvents events. */
+  private rotateIfFull(generation: number): void {
+    if (this.rotation !== null || generation !== this.putGeneration) return
+    const log = this.openLog()
+    const events = log.offsets(eventsTopic(generation), 0).highWatermark
+    if (events < (this.options.rotateAfterEvents ?? 100_000)) return
+    this.rotation = createGeneration(log, generation + 1, this.maxFileSizeBytes)
+      .then(() => { this.putGeneration = generation + 1 })
+      .finally(() => { this.rotation = null })
   }
 
   private async reserve(puts: FlowEvent[]): Promise<void> {
@@ -212,7 +237,6 @@ export class FileChannel implements Channel {
   // ---- takes -------------------------------------------------------------------------------
 
   async takeOne(): Promise<Stored | null> {
-    await this.rotation
     let next = this.redeliver.shift() ?? this.readAhead.shift()
     if (next === undefined) {
       await this.fill()
@@ -231,7 +255,11 @@ export class FileChannel implements Channel {
 
   private async readFromLog(): Promise<void> {
     const log = this.openLog()
-    if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) return
+    if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) {
+      if (!this.drainedTakeGeneration()) return
+      await this.advanceTakeGeneration()
+      if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) return
+    }
     let { records } = await log.read(this.topic, 0, this.readOffset,
       { maxBytes: this.options.readAheadBytes ?? 1024 * 1024 })
     if (records.length === 0) {
@@ -259,7 +287,8 @@ export class FileChannel implements Channel {
       throw error
     }
     this.spaceFreed.notify()
-    if (this.shouldRotate()) this.rotation ??= this.rotate().finally(() => { this.rotation = null })
+    // The take side may now be free to move to the next generation: let takers look again.
+    if (this.takeGeneration < this.putGeneration) this.dataAvailable.notify()
   }
 
   rollbackTakes(takes: Stored[]): void {
@@ -280,42 +309,53 @@ export class FileChannel implements Channel {
 
   /** Every take commit in this turn of the event loop shares one durable record. */
   private persistTakePosition(): Promise<void> {
-    this.positionWrite ??= new Promise<void>((resolve) => setImmediate(resolve))
+    if (this.positionWrite !== null) return this.positionWrite
+    this.flushesInFlight++
+    this.positionWrite = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => {
         this.positionWrite = null
         const takeOffset = this.lowestUntaken()
         if (takeOffset === this.durableTakeOffset) return
+        const position = { generation: this.takeGeneration, takeOffset }
         try {
-          await recordTakePosition(this.openLog(), { generation: this.generation, takeOffset })
+          await recordTakePosition(this.openLog(), position)
         } catch (error) {
           this.counter.add('CheckpointWriteErrorCount')
           throw channelError(`channel ${this.name}: take position write failed: ` +
             `${(error as Error).message}`)
         }
-        this.durableTakeOffset = Math.max(this.durableTakeOffset, takeOffset)
+        if (position.generation === this.takeGeneration) {
+          this.durableTakeOffset = Math.max(this.durableTakeOffset, takeOffset)
+        }
+      })
+      .finally(() => {
+        if (--this.flushesInFlight === 0) this.flushesDone.notify()
       })
     return this.positionWrite
   }
 
-  private shouldRotate(): boolean {
-    return this.committed === 0 && this.reservedPuts === 0 && this.inFlight.size === 0
-      && this.redeliver.length === 0 && this.readAhead.length === 0 && this.reading === null
-      && this.readOffset >= (this.options.rotateAfterEvents ?? 100_000)
+  /** Every event of the take generation is commit-taken and no more can arrive in it. */
+  private drainedTakeGeneration(): boolean {
+    return this.takeGeneration < this.putGeneration && this.flushesInFlight === 0
+      && !this.appending.has(this.takeGeneration) && this.inFlight.size === 0
+      && this.redeliver.length === 0 && this.readAhead.length === 0
   }
 
-  /** Switches to an empty log; puts wait on `rotation`, and nothing is in flight meanwhile. */
-  private async rotate(): Promise<void> {
-    await rotateChannelLog(this.openLog(), this.fs, this.options.checkpointDir, this.generation,
-      this.maxFileSizeBytes)
-    this.generation++
-    this.readOffset = 0
-    this.durableTakeOffset = 0
+  /** Records position 0 of the next generation durably, then deletes the drained one. */
+  private async advanceTakeGeneration(): Promise<void> {
+    const log = this.openLog()
+    const drained = this.takeGeneration
+    await recordTakePosition(log, { generation: drained + 1, takeOffset: 0 })
+    this.takeGeneration = drained + 1
+    this.readOffset = log.offsets(this.topic, 0).logStartOffset
+    this.durableTakeOffset = this.readOffset
+    await retireGeneration(log, drained)
   }
 
   /** For tests and --validate output: where the channel keeps its files. */
   describe(): string {
-    return `log ${path.join(this.dataDir, `${this.topic}-0`)}, ` +
-      `take position in ${this.options.checkpointDir}`
+    return `takes from ${path.join(this.dataDir, `${this.topic}-0`)}, puts to ` +
+      `${eventsTopic(this.putGeneration)}, take position in ${this.options.checkpointDir}`
   }
 }
 

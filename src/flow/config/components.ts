@@ -91,6 +91,8 @@ export function buildChannel(props: Props, context: BuildContext): Channel {
     capacity, transactionCapacity, keepAliveSeconds, logger: context.logger,
     minimumRequiredSpace: props.int('minimumRequiredSpace', 524_288_000, 0),
     maxFileSize: props.int('maxFileSize', 256 * 1024 * 1024, 64 * 1024),
+    // sluice's own: events per log generation before puts move to a fresh one.
+    rotateAfterEvents: props.int('rotateAfterEvents', 100_000, 1),
   })
 }
 

@@ -15,8 +15,8 @@
  */
 import { splitNames, type AgentConf, type ComponentConf, type ListName } from './grammar.js'
 import {
-  FlowConfigError, ProblemError, describeProblem, problemError, type ComponentKind, type ConfigProblem,
-  type FlumeErrorCode,
+  FlowConfigError, ProblemError, describeProblem, problemError, type ComponentKind,
+  type ConfigProblem, type FlumeErrorCode,
 } from './errors.js'
 import { Props } from './props.js'
 import { buildChannel, buildSink, buildSource, type BuildContext } from './components.js'
