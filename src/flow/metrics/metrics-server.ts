@@ -31,6 +31,8 @@ export class MetricsServer {
       server.once('error', reject)
       server.listen(port, bind, () => {
         server.off('error', reject)
+        // After listen, an accept error must not crash the agent it reports on.
+        server.on('error', () => undefined)
         resolve()
       })
     })

@@ -85,6 +85,8 @@ export class HttpSource implements EventDrivenSource {
       server.once('error', reject)
       server.listen(this.options.port, this.options.bind, () => {
         server.off('error', reject)
+        // After listen, a server error (EMFILE, say) is logged rather than crashing the agent.
+        server.on('error', (error) => this.logger.error(`source ${this.name}: ${error.message}`))
         resolve()
       })
     })
