@@ -80,7 +80,9 @@ const KAFKAJS_BATCH_RECORDS = 1000
 const KAFKAJS_IN_FLIGHT = 4
 const SATURATED_CORES = 0.85
 const CLK_TCK = clockTicks()
-const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+/** The compiled CLI, from dist/bench/scenarios/ or (under vitest) from bench/scenarios/. */
+const CLI_PATH = fileURLToPath(new URL(import.meta.url.endsWith('.ts')
+  ? '../../dist/src/cli/main.js' : '../../src/cli/main.js', import.meta.url))
 const RDKAFKA_PERFORMANCE = rdkafkaPerformancePath()
 
 function rdkafkaPerformancePath(): string {
