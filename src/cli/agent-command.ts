@@ -4,7 +4,10 @@
  *   sluice agent --conf-file F --name a1 [--conf-dir D] [--validate] [--strict]
  *                [--metrics-port P]
  *
- * Flume's spellings work too: `-f`, `-n`, `-c` / `--conf`. A relative --conf-file that does not
+ * Flume's spellings work too: `-f`, `-n`, `-c` / `--conf`, and Flume's monitoring properties
+ * `-Dflume.monitoring.type=http -Dflume.monitoring.port=P` (the same as --metrics-port P; other
+ * -D properties are JVM settings with no meaning here, and are reported and ignored). A
+ * relative --conf-file that does not
  * exist is looked up in --conf-dir. `--validate` prints the resolved graph (after pruning, with
  * the warnings) and exits; `--strict` refuses on the first problem. On a signal the agent stops
  * cleanly (sources, then sinks, then channels) and the process exits 0; a second signal exits
@@ -26,6 +29,7 @@ interface AgentCommandOptions {
   validate?: boolean
   strict?: boolean
   metricsPort?: string
+  define: string[]
 }
 
 function resolveConfFile(file: string, confDir: string | undefined): string {
@@ -43,9 +47,23 @@ function parsePort(text: string | undefined): number | undefined {
   return port
 }
 
+/** --metrics-port, or Flume's -Dflume.monitoring.type=http -Dflume.monitoring.port=P. */
+function metricsPortOf(options: AgentCommandOptions): number | undefined {
+  const defined = new Map(options.define.map((pair) => {
+    const at = pair.indexOf('=')
+    return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)]
+  }))
+  for (const key of defined.keys()) {
+    if (!key.startsWith('flume.monitoring.')) consoleLogger.warn(`-D${key}: ignored`)
+  }
+  if (options.metricsPort !== undefined) return parsePort(options.metricsPort)
+  if (defined.get('flume.monitoring.type')?.toLowerCase() !== 'http') return undefined
+  return parsePort(defined.get('flume.monitoring.port') ?? '41414')
+}
+
 async function runAgent(options: AgentCommandOptions): Promise<void> {
   const file = resolveConfFile(options.confFile, options.confDir ?? options.conf)
-  const metricsPort = parsePort(options.metricsPort)
+  const metricsPort = metricsPortOf(options)
   const agent = Agent.fromFile(file, {
     agentName: options.name, strict: options.strict === true, logger: consoleLogger,
     ...(metricsPort === undefined ? {} : { metricsPort }),
@@ -77,5 +95,7 @@ export function registerAgentCommand(root: Command): void {
     .option('--strict', 'refuse to start on the first configuration problem')
     .option('--metrics-port <port>', 'serve Flume JSON on /metrics and Prometheus text on ' +
       '/metrics/prometheus')
+    .option('-D, --define <property=value>', 'Flume\'s -Dflume.monitoring.type=http and ' +
+      '-Dflume.monitoring.port=P', (pair: string, all: string[]) => [...all, pair], [])
     .action(runAgent)
 }

@@ -71,7 +71,9 @@ a1.sinks.k1.sink.directory = ${scratch.dir}/out
   const acked: string[] = []
   const answered = new Map<number | string, number>()
   for (const round of [0, 1]) {
-    const agent = run(['-f', conf, '-n', 'a1', '--metrics-port', '0'])
+    // Round 1 asks for metrics the way Flume users do, with -D monitoring properties.
+    const agent = run(['-f', conf, '-n', 'a1', ...round === 0 ? ['--metrics-port', '0']
+      : ['-Dflume.monitoring.type=http', '-Dflume.monitoring.port=0']])
     await until('the agent to start', () => /metrics on port \d+/.test(agent.output()), 20_000)
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1])
     const metricsPort = Number(/metrics on port (\d+)/.exec(agent.output())![1])
