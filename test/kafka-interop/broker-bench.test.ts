@@ -64,5 +64,5 @@ describe.skipIf(gate.skip)('broker benchmark', () => {
     for (const s of librdkafkaProduce) {
       expect(s.figures.find((f) => f.name === 'payload MB/s')?.target?.value).toBe(300)
     }
-  })
+  }, 180_000)
 })

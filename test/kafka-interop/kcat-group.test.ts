@@ -132,5 +132,5 @@ describe.skipIf(gate.skip)('kcat -G (balanced consumer group)', () => {
 
     const unique = new Map(seen().map((r) => [`${r.partition}:${r.offset}`, r]))
     expect(byPartitionOffset([...unique.values()])).toEqual(asKcat(produced))
-  })
+  }, 120_000)
 })

@@ -133,7 +133,7 @@ describe.skipIf(gate.skip)('kcat -P then kcat -C -e', () => {
       .filter(({ i, line }) => line !== `${i} ${i} ${1024 - String(i).length}`)
     expect({ records: lines.length, wrong: wrong.length, firstWrong: wrong[0] ?? null })
       .toEqual({ records: count, wrong: 0, firstWrong: null })
-  })
+  }, 240_000)
 
   it('returns the exact timestamps another client set (kafkajs produce, kcat consume)',
     async () => {

@@ -142,5 +142,5 @@ describe.skipIf(gate.skip)('node-rdkafka group consumer', () => {
     const later = await consumeInGroup(second.length)
     expect(later.read).toEqual(expected(second, offsets))
     await disconnected(later.member)
-  })
+  }, 120_000)
 })
