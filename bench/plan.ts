@@ -156,8 +156,8 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
   const sizes = mode === 'full' ? [100, 1024] : [100]
   const measureMs = { full: 5000, quick: 1200, tiny: 250 }[mode]
   return {
-    cases: sizes.flatMap((eventBytes) => [{ channel: 'memory' as const, eventBytes },
-      { channel: 'file' as const, eventBytes }]),
+    cases: sizes.flatMap((eventBytes) => (['http', 'netcat'] as const).flatMap((source) =>
+      (['memory', 'file'] as const).map((channel) => ({ source, channel, eventBytes })))),
     phase: { warmupMs: measureMs / 5, measureMs, clients: 16, eventsPerPost: 100,
       latencyRatePerSec: 5000, latencyEventsPerPost: 10, latencyMeasureMs: measureMs,
       drainTimeoutMs: 10_000 },

@@ -1,8 +1,9 @@
 /**
- * Agents end to end: an `http → memory | file channel → file_roll` agent (Flume's own
- * properties, embedded in this process) fed by HTTP clients posting Flume JSON batches.
+ * Agents end to end: an `http | netcat → memory | file channel → file_roll` agent (Flume's own
+ * properties, embedded in this process) fed by clients posting Flume JSON batches over HTTP or
+ * writing lines over TCP (netcat, batchSize 100, one OK per line).
  *
- *   throughput  closed loop: `clients` clients each POST `eventsPerPost` events and wait for the
+ *   throughput  closed loop: `clients` clients each send `eventsPerPost` events and wait for the
  *               answer; events/s is what the sink wrote during measureMs (after a warm-up).
  *   latency     open loop at a fixed offered rate (posts go out on schedule whether or not
  *               earlier ones were answered), per event from the source's acknowledgement (its
@@ -18,6 +19,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import * as http from 'node:http'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -26,6 +28,7 @@ import { Agent } from '../../src/flow/agent.js'
 import { silentLogger, type FlowEvent } from '../../src/flow/event.js'
 import type { BatchSink } from '../../src/flow/sinks/sink.js'
 import type { HttpSource } from '../../src/flow/sources/http-source.js'
+import type { NetcatSource } from '../../src/flow/sources/netcat-source.js'
 import { DISK_LIMIT_NAMES } from '../limits/disk.js'
 import { MEMCPY_LIMIT, sizeLabel } from '../limits/cpu.js'
 import { findLimit, measureLimits } from '../limits/index.js'
@@ -39,6 +42,7 @@ import {
 import { writeResults } from '../runner.js'
 
 export interface AgentCase {
+  source: 'http' | 'netcat'
   channel: 'memory' | 'file'
   eventBytes: number
 }
@@ -58,7 +62,7 @@ export interface AgentPhase {
 const ID_DIGITS = 12
 
 export function agentCaseName(c: AgentCase): string {
-  return `agent/http/${c.channel}/file_roll/${sizeLabel(c.eventBytes)}`
+  return `agent/${c.source}/${c.channel}/file_roll/${sizeLabel(c.eventBytes)}`
 }
 
 function agentConf(c: AgentCase, dir: string): string {
@@ -66,8 +70,11 @@ function agentConf(c: AgentCase, dir: string): string {
     ? ['a1.channels.c1.type = memory', 'a1.channels.c1.byteCapacity = 1073741824']
     : ['a1.channels.c1.type = file', `a1.channels.c1.checkpointDir = ${dir}/checkpoint`,
       `a1.channels.c1.dataDirs = ${dir}/data`, 'a1.channels.c1.minimumRequiredSpace = 1048576']
-  return ['a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1',
-    'a1.sources.r1.type = http', 'a1.sources.r1.bind = 127.0.0.1', 'a1.sources.r1.port = 0',
+  const source = c.source === 'http' ? ['a1.sources.r1.type = http']
+    : ['a1.sources.r1.type = netcat', 'a1.sources.r1.batchSize = 100',
+      `a1.sources.r1.max-line-length = ${c.eventBytes + 2}`]
+  return ['a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1', ...source,
+    'a1.sources.r1.bind = 127.0.0.1', 'a1.sources.r1.port = 0',
     'a1.sources.r1.channels = c1', ...channel, 'a1.channels.c1.capacity = 200000',
     'a1.channels.c1.transactionCapacity = 1000', 'a1.sinks.k1.type = file_roll',
     'a1.sinks.k1.channel = c1', `a1.sinks.k1.sink.directory = ${dir}/out`,
@@ -116,50 +123,87 @@ function idOf(event: FlowEvent): number {
   return Number(event.body.toString('latin1', 0, ID_DIGITS))
 }
 
-function post(agent: http.Agent, port: number, bodies: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent,
-      headers: { 'content-type': 'application/json' } }, (response) => {
-      response.resume()
-      response.on('end', () => resolve(response.statusCode ?? 0))
+/** How the load generator hands bodies to the source; true when every one was accepted. */
+interface Sender {
+  send(bodies: string[]): Promise<boolean>
+  close(): void
+}
+
+function httpSender(port: number, maxSockets: number): Sender {
+  const agent = new http.Agent({ keepAlive: true, maxSockets })
+  return {
+    send: (bodies) => new Promise((resolve) => {
+      const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent,
+        headers: { 'content-type': 'application/json' } }, (response) => {
+        response.resume()
+        response.on('end', () => resolve(response.statusCode === 200))
+      })
+      request.on('error', () => resolve(false))
+      request.end(JSON.stringify(bodies.map((body) => ({ body }))))
+    }),
+    close: () => agent.destroy(),
+  }
+}
+
+/** Lines over a few TCP connections; replies come back in order, one per line. */
+async function netcatSender(port: number, connections: number): Promise<Sender> {
+  const sockets = await Promise.all(Array.from({ length: connections }, () =>
+    new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(socket))
+      socket.once('error', reject)
+    })))
+  const waiting = sockets.map((socket) => {
+    const queue: { left: number; ok: boolean; resolve: (ok: boolean) => void }[] = []
+    let pending = ''
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n')
+      pending = lines.pop()!
+      for (const line of lines) {
+        const head = queue[0]!
+        head.ok &&= line === 'OK'
+        if (--head.left === 0) queue.shift()!.resolve(head.ok)
+      }
     })
-    request.on('error', () => resolve(0))
-    request.end(JSON.stringify(bodies.map((body) => ({ body }))))
+    return queue
   })
+  let next = 0
+  return {
+    send: (bodies) => new Promise((resolve) => {
+      const at = next++ % sockets.length
+      waiting[at]!.push({ left: bodies.length, ok: true, resolve })
+      sockets[at]!.write(`${bodies.join('\n')}\n`)
+    }),
+    close: () => sockets.forEach((socket) => socket.destroy()),
+  }
 }
 
 const batchOf = (probe: Probe, count: number) => Array.from({ length: count }, () => probe.body())
 
-async function closedLoop(probe: Probe, port: number, phase: AgentPhase): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: phase.clients })
+async function closedLoop(probe: Probe, sender: Sender, phase: AgentPhase): Promise<number> {
   const stopAt = nowMs() + phase.warmupMs + phase.measureMs
   probe.countFromMs = nowMs() + phase.warmupMs
   let refused = 0
   await Promise.all(Array.from({ length: phase.clients }, async () => {
     while (nowMs() < stopAt) {
-      if (await post(agent, port, batchOf(probe, phase.eventsPerPost)) !== 200) refused++
+      if (!await sender.send(batchOf(probe, phase.eventsPerPost))) refused++
     }
   }))
   probe.countFromMs = Infinity
-  agent.destroy()
   return refused
 }
 
-async function openLoop(probe: Probe, port: number, phase: AgentPhase): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+async function openLoop(probe: Probe, sender: Sender, phase: AgentPhase): Promise<number> {
   const intervalMs = (phase.latencyEventsPerPost / phase.latencyRatePerSec) * 1000
   const startMs = nowMs()
-  const posts: Promise<number>[] = []
+  const sends: Promise<boolean>[] = []
   for (let i = 0; startMs + i * intervalMs < startMs + phase.latencyMeasureMs;) {
     while (startMs + i * intervalMs <= nowMs()) {
-      posts.push(post(agent, port, batchOf(probe, phase.latencyEventsPerPost)))
+      sends.push(sender.send(batchOf(probe, phase.latencyEventsPerPost)))
       i++
     }
     await new Promise((resolve) => setImmediate(resolve))
   }
-  const refused = (await Promise.all(posts)).filter((status) => status !== 200).length
-  agent.destroy()
-  return refused
+  return (await Promise.all(sends)).filter((ok) => !ok).length
 }
 
 async function drain(probe: Probe, acceptedCount: () => number, timeoutMs: number)
@@ -176,23 +220,26 @@ async function runAgentCase(c: AgentCase, phase: AgentPhase, dir: string, limits
   const agent = Agent.fromText(agentConf(c, dir), 'bench-agent.conf',
     { agentName: 'a1', logger: silentLogger })
   await agent.start()
-  const source = agent.graph.sources.get('r1') as HttpSource
+  const source = agent.graph.sources.get('r1') as HttpSource | NetcatSource
   const sink = agent.graph.sinks.get('k1') as BatchSink
   const probe = new Probe(c.eventBytes)
   source.onAccepted = (events) => probe.accepted(events)
   sink.onDelivered = (events) => probe.written(events)
   const accepted = () => source.counter.get('EventAcceptedCount')
+  const sender = c.source === 'http' ? httpSender(source.port, 64)
+    : await netcatSender(source.port, phase.clients)
   try {
-    const refusedClosed = await closedLoop(probe, source.port, phase)
+    const refusedClosed = await closedLoop(probe, sender, phase)
     const eventsPerSec = perSec(probe.countedInWindow, phase.measureMs)
     await drain(probe, accepted, phase.drainTimeoutMs)
     probe.histogram = latencyHistogram()
     const before = probe.delivered
-    const refusedOpen = await openLoop(probe, source.port, phase)
+    const refusedOpen = await openLoop(probe, sender, phase)
     await drain(probe, accepted, phase.drainTimeoutMs)
     return report(c, phase, limits, { eventsPerSec, histogram: probe.histogram,
       latencyEvents: probe.delivered - before, refusedClosed, refusedOpen })
   } finally {
+    sender.close()
     await agent.stop()
     rmSync(dir, { recursive: true, force: true })
   }
@@ -214,7 +261,7 @@ function report(c: AgentCase, phase: AgentPhase, limits: Limit[], m: Measured)
   return {
     name: agentCaseName(c),
     kind: 'latency',
-    params: { source: 'http', channel: c.channel, sink: 'file_roll', eventBytes: c.eventBytes,
+    params: { source: c.source, channel: c.channel, sink: 'file_roll', eventBytes: c.eventBytes,
       clients: phase.clients, eventsPerPost: phase.eventsPerPost, measureMs: phase.measureMs,
       latencyRatePerSec: phase.latencyRatePerSec, latencyEventsPerPost: phase.latencyEventsPerPost,
       latencyFrom: "source acknowledgement (put committed) to the sink's write" },
@@ -229,7 +276,8 @@ function report(c: AgentCase, phase: AgentPhase, limits: Limit[], m: Measured)
     latency: [{ mode: 'push', offeredRatePerSec: phase.latencyRatePerSec,
       achievedRatePerSec: perSec(m.latencyEvents, phase.latencyMeasureMs),
       records: m.histogram.totalCount, percentilesUs: p, curve: curveOf(m.histogram) }],
-    notes: [`closed loop: ${m.refusedClosed} posts refused (503); open loop: ${m.refusedOpen}`],
+    notes: [`closed loop: ${m.refusedClosed} batches refused (503 / FAILED); open loop: ` +
+      `${m.refusedOpen}`],
   }
 }
 

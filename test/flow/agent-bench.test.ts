@@ -1,6 +1,6 @@
 // Proves the agent benchmark runs end to end on a tiny plan and writes results the report
-// trusts (validateResults): events/s and ack → write percentiles for the memory and the file
-// channel. It checks the shape of the figures, never their speed (that is bench/'s job).
+// trusts (validateResults): events/s and ack → write percentiles for http and netcat into the
+// memory and the file channel. It checks the shape of the figures, never their speed (that is bench/'s job).
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { agentPlan, buildPlan } from '../../bench/plan.js'
@@ -18,7 +18,8 @@ it('measures events/s and ack → write latency for both channels', async () => 
   const scenarios = await runAgentScenarios(plan.cases, plan.phase, scratch.dir, limits,
     () => undefined)
   expect(scenarios.map((s) => s.name)).toEqual(['agent/http/memory/file_roll/100B',
-    'agent/http/file/file_roll/100B'])
+    'agent/http/file/file_roll/100B', 'agent/netcat/memory/file_roll/100B',
+    'agent/netcat/file/file_roll/100B'])
   for (const scenario of scenarios) {
     expect(scenario.figures.find((f) => f.name === 'events/s')!.value).toBeGreaterThan(0)
     expect(scenario.latency![0]!.records).toBeGreaterThan(0)

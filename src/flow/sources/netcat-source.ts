@@ -11,7 +11,7 @@
  */
 import * as net from 'node:net'
 import type { ChannelProcessor } from '../channel-processor.js'
-import type { FlowLogger } from '../event.js'
+import type { FlowEvent, FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
 import type { EventDrivenSource } from './source.js'
 
@@ -27,6 +27,8 @@ export class NetcatSource implements EventDrivenSource {
   readonly kind = 'event-driven'
   readonly type = 'netcat'
   readonly counter
+  /** Instrumentation: called once a batch of lines is committed, before the OKs (the bench). */
+  onAccepted: ((events: FlowEvent[]) => void) | null = null
   private server: net.Server | null = null
   private readonly connections = new Map<net.Socket, Promise<void>>()
   private stopping = false
@@ -154,8 +156,10 @@ export class NetcatSource implements EventDrivenSource {
     this.counter.add('EventReceivedCount', batch.length)
     let reply: string
     try {
-      await this.processor.processEventBatch(batch.map((body) => ({ headers: {}, body })))
+      const events = batch.map((body) => ({ headers: {}, body }))
+      await this.processor.processEventBatch(events)
       this.counter.add('EventAcceptedCount', batch.length)
+      this.onAccepted?.(events)
       reply = 'OK\n'
     } catch (error) {
       this.counter.add('ChannelWriteFail')
