@@ -1,6 +1,7 @@
 // Proves the agent benchmark runs end to end on a tiny plan and writes results the report
 // trusts (validateResults): events/s and ack → write percentiles for http and netcat into the
-// memory and the file channel. It checks the shape of the figures, never their speed (that is bench/'s job).
+// memory and the file channel. It checks the shape of the figures, never their speed (that is
+// bench/'s job).
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { agentPlan, buildPlan } from '../../bench/plan.js'
