@@ -4,6 +4,8 @@
  * broker issue runs the same function against `new Kafka({ brokers })` over a real socket.
  */
 import type * as kafkajs from 'kafkajs'
+import { Partitioners } from 'kafkajs'
+import { expect } from 'vitest'
 
 export interface KafkaLike {
   producer(): Pick<kafkajs.Producer, 'connect' | 'disconnect' | 'send'>
@@ -75,4 +77,24 @@ async function consume(kafka: KafkaLike, count: number,
   }).finally(() => clearTimeout(timer))
   await consumer.disconnect()
   return values
+}
+
+/**
+ * What the program must show on any Kafka-like target: every message once, each key on the
+ * partition kafkajs's DefaultPartitioner picks, and the second run resuming where the first
+ * committed.
+ */
+export function expectProgramResult(result: ProgramResult): void {
+  expect(result.firstRun.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `event-${i}`).sort())
+  expect(result.committedAfterFirstRun).toBe(30)
+  expect(result.secondRun.sort())
+    .toEqual(Array.from({ length: 20 }, (_, i) => `event-${30 + i}`).sort())
+  const partitioner = Partitioners.DefaultPartitioner()
+  const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 0,
+    partitionErrorCode: 0, replicas: [0], isr: [0] }))
+  for (const [key, partitions] of result.partitionsByKey) {
+    expect([...partitions]).toEqual([
+      partitioner({ topic: TOPIC, partitionMetadata, message: { key, value: null } }),
+    ])
+  }
 }
