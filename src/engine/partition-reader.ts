@@ -187,7 +187,9 @@ export class PartitionReader {
   ): { batches: Buffer[]; nextOffset: number | null } {
     const position = this.files.locate(plan.segmentBaseOffset, offset, plan.committedBytes)
     if (position === null) return { batches: [], nextOffset: null }
-    const wanted = mustTakeOne ? Math.max(budgetBytes, 1) : budgetBytes
+    // At least one whole batch when nothing is taken yet, however large it is (Kafka's Fetch).
+    const wanted = mustTakeOne
+      ? Math.max(budgetBytes, this.batchSizeAt(plan, position)) : budgetBytes
     if (wanted <= 0) return { batches: [], nextOffset: null }
     const bytes = this.files.read(plan.segmentBaseOffset, position, wanted, plan.committedBytes)
     const batches = splitBatches(bytes)
@@ -195,6 +197,14 @@ export class PartitionReader {
     const reachedEnd = last !== undefined
       && position + byteLength(batches) >= plan.committedBytes
     return { batches, nextOffset: reachedEnd ? lastOffsetOf(last) + 1 : null }
+  }
+
+  /** The size of the batch that starts at `position` of a sealed segment, from its header. */
+  private batchSizeAt(plan: ReadPlan, position: number): number {
+    const prefix = this.files.read(plan.segmentBaseOffset, position, HEADER_PREFIX_BYTES,
+      plan.committedBytes)
+    if (prefix.byteLength < HEADER_PREFIX_BYTES) return prefix.byteLength
+    return prefix.readInt32BE(Field.batchLength) + BATCH_LENGTH_PREFIX_BYTES
   }
 
   /**

@@ -223,6 +223,19 @@ describe('topics', () => {
     expect(log.offsets('gone', 0).highWatermark).toBe(0)
   })
 
+  it('returns a whole first batch larger than maxBytes, from a sealed segment too', async () => {
+    await log.createTopic('huge', { partitions: 1, durability: 'os', segmentBytes: 1024 * 1024,
+      maxMessageBytes: 4 * 1024 * 1024 })
+    const big = 'b'.repeat(2 * 1024 * 1024)
+    await log.append('huge', 0, [{ value: big }])
+    await log.append('huge', 0, [{ value: 'after' }]) // rolls: the big batch is sealed now
+    expect((await log.describeTopic('huge')).partitions[0]!.highWatermark).toBe(2)
+    const first = await log.read('huge', 0, 0, { maxBytes: 1024 })
+    expect(first.records.map((r) => r.value!.byteLength)).toEqual([big.length])
+    const next = await log.read('huge', 0, 1, { maxBytes: 1 })
+    expect(next.records.map((r) => r.value!.toString())).toEqual(['after'])
+  })
+
   it('finishes a topic deletion before closing, and an interrupted one on the next open',
     async () => {
       await log.createTopic('brief', { partitions: 2 })
