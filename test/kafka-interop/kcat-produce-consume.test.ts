@@ -28,7 +28,7 @@ interface Sent {
   payload: string | null
 }
 
-/** Partition 0: keyed, unicode, a value with the key delimiter's neighbour, no key, empty key. */
+/** Partition 0: keyed, unicode with colons, no key (no tab on the line), an empty key. */
 const PARTITION_0: { line: string; sent: Sent }[] = [
   { line: 'alpha\tfirst value', sent: { partition: 0, key: 'alpha', payload: 'first value' } },
   { line: 'beta\tsecond: ünïcode ✓ and a : colon',
@@ -121,7 +121,7 @@ describe.skipIf(gate.skip)('kcat -P then kcat -C -e', () => {
       const file = path.join(scratch.dir, 'records.txt')
       await writeLines(file, count, (n) => `${n}\t${'v'.repeat(1023 - String(n).length)}${n % 10}`)
       await runOk('kcat', ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-K', '\\t',
-        '-l', file, ...BOUNDED], { timeoutMs: 180_000 })
+        '-l', file, ...BOUNDED, '-X', 'message.timeout.ms=150000'], { timeoutMs: 180_000 })
     } finally {
       scratch.remove()
     }
