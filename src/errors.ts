@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   SLUICE_ERR_RECORD_TOO_LARGE: {
     kafkaCode: KafkaErrorCode.MESSAGE_TOO_LARGE,
     retriable: false,
-    summary: 'A record or batch is larger than maxMessageBytes / maxBatchBytes.',
+    summary: "A record batch is larger than the topic's maxMessageBytes.",
   },
   SLUICE_ERR_OFFSET_OUT_OF_RANGE: {
     kafkaCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE,

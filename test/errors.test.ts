@@ -1,8 +1,10 @@
 // Proves that docs/errors.md lists exactly the error codes of src/errors.ts, with the same Kafka
-// codes and retriable flags, so the documentation cannot drift from the code.
+// codes and retriable flags, and the broker's wire-protocol codes, so the documentation cannot
+// drift from the code.
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { ERROR_CODES } from '../src/errors.js'
+import { ProtocolErrorCode } from '../src/kafka/protocol/errors.js'
 
 it('documents every error code with its Kafka code and retriable flag', () => {
   const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
@@ -16,4 +18,11 @@ it('documents every error code with its Kafka code and retriable flag', () => {
     expect(row.kafka).toBe(spec.kafkaCode === null ? '—' : String(spec.kafkaCode))
     expect(row.retriable).toBe(String(spec.retriable))
   }
+})
+
+it('documents every wire-protocol error code of the broker', () => {
+  const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
+  const section = doc.slice(doc.indexOf('## Wire-protocol errors'))
+  const documented = [...section.matchAll(/^\| `(SLUICE_ERR_KAFKA_[A-Z_]+)` \|/gm)].map((m) => m[1])
+  expect(documented.sort()).toEqual(Object.values(ProtocolErrorCode).sort())
 })
