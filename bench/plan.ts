@@ -15,8 +15,8 @@ import type { LimitsPlan } from './limits/index.js'
 import { MIB } from './measure.js'
 import type { MicroPlan } from './micro/micro.js'
 import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
-import type { AgentCase, AgentPhase } from './scenarios/agent.js'
-import type { BrokerCase, BrokerPhase } from './scenarios/broker.js'
+import { agentCaseName, type AgentCase, type AgentPhase } from './scenarios/agent.js'
+import { brokerCaseName, type BrokerCase, type BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
 import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
 import type { BenchMode } from './results.js'
@@ -28,9 +28,13 @@ export interface BenchPlan {
   read: { cases: ReadCase[]; phase: ReadPhase }
   latency: { cases: LatencyCase[]; phase: LatencyPhase }
   micro: MicroPlan | null
+  agent: { cases: AgentCase[]; phase: AgentPhase }
+  /** Runs by default only in --full (minutes of client runs); `--scenario broker` asks for it. */
+  broker: { cases: BrokerCase[]; phase: BrokerPhase }
 }
 
-export const SCENARIO_GROUPS = ['append', 'read', 'latency', 'micro', 'peers'] as const
+export const SCENARIO_GROUPS = ['append', 'read', 'latency', 'micro', 'agent', 'broker',
+  'peers'] as const
 
 function appendCase(recordBytes: number, partitions: number, durability: Durability,
   compression: 'none' | 'lz4' = 'none', api: AppendCase['api'] = 'append'): AppendCase {
@@ -106,6 +110,8 @@ export function buildPlan(mode: BenchMode): BenchPlan {
         phase: { warmupMs: 50, measureMs: 300, pullMaxWaitMs: 100, drainTimeoutMs: 2000,
           maxRecordsPerAppend: 1000 } },
       micro: { timeMs: 10, warmupMs: 5, iterations: 8 },
+      agent: { cases: [], phase: agentPlan(mode).phase },
+      broker: { cases: [], phase: brokerPlan(mode).phase },
     }
   }
   const full = mode === 'full'
@@ -127,6 +133,8 @@ export function buildPlan(mode: BenchMode): BenchPlan {
     phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000, pullMaxWaitMs: 500,
       drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 } },
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
+    agent: agentPlan(mode),
+    broker: brokerPlan(mode),
   }
 }
 
@@ -166,7 +174,9 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
 
 /** Keeps the cases whose name starts with `filter`; an unmatched filter is a typed error. */
 export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
-  if (filter === null) return plan
+  if (filter === null) {
+    return plan.mode === 'full' ? plan : { ...plan, broker: { ...plan.broker, cases: [] } }
+  }
   const keep = (name: string) => name === filter || name.startsWith(`${filter}/`)
     || (filter.includes('/') && name.startsWith(filter))
   const filtered: BenchPlan = {
@@ -176,9 +186,13 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
     latency: { ...plan.latency,
       cases: plan.latency.cases.filter((c) => keep(latencyCaseName(c))) },
     micro: keep('micro') ? plan.micro : null,
+    agent: { ...plan.agent, cases: plan.agent.cases.filter((c) => keep(agentCaseName(c))) },
+    broker: { ...plan.broker, cases: plan.broker.cases.filter((c) =>
+      keep(brokerCaseName(c, 'produce')) || keep(brokerCaseName(c, 'fetch'))) },
   }
   const left = filtered.append.cases.length + filtered.read.cases.length
     + filtered.latency.cases.length + (filtered.micro === null ? 0 : 1)
+    + filtered.agent.cases.length + filtered.broker.cases.length
   if (left === 0 && filter !== 'peers' && filter !== 'limits') {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
       `--scenario ${filter} matches no case in --${plan.mode}; groups: ` +
@@ -188,9 +202,14 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   return filtered
 }
 
-/** Number of steps a progress bar counts: limits, each case, each latency rate. */
+/**
+ * Number of steps a progress bar counts: limits, each case, each latency rate, and for the
+ * broker one embedded baseline per record size and durability.
+ */
 export function planSteps(plan: BenchPlan): number {
   const rates = plan.latency.cases.reduce((sum, c) => sum + c.ratesPerSec.length, 0)
+  const baselines = new Set(plan.broker.cases.map((c) => `${c.recordBytes}/${c.durability}`))
   return 1 + plan.append.cases.length + plan.read.cases.length + rates
-    + (plan.micro === null ? 0 : 1)
+    + (plan.micro === null ? 0 : 1) + plan.agent.cases.length + plan.broker.cases.length
+    + baselines.size
 }

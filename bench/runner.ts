@@ -1,6 +1,8 @@
 /**
  * Runs a bench plan end to end: measures the machine's limits, runs the engine scenarios on one
- * embedded `Log` in a scratch directory, lists what was skipped and why, checks the results
+ * embedded `Log` in a scratch directory, then the agent pipelines and (in --full, or when
+ * `--scenario broker` asks) the broker with real Kafka clients, lists what was skipped and why,
+ * checks the results
  * (validateResults), and writes `<outRoot>/<timestamp>/results.json` and `report.html`.
  *
  * A scenario that throws fails the run: a bench that silently drops a broken case would report
@@ -19,7 +21,9 @@ import {
   RESULTS_SCHEMA, validateResults, type BenchMode, type BenchResults, type Limit,
   type ScenarioResult, type Skipped,
 } from './results.js'
+import { runAgentScenarios } from './scenarios/agent.js'
 import { appendCaseName, runAppendCase } from './scenarios/append.js'
+import { runBrokerScenarios } from './scenarios/broker.js'
 import { withBenchLog, type BenchLog } from './scenarios/engine.js'
 import { latencyCaseName, runLatencyCase } from './scenarios/latency.js'
 import { readCaseName, runReadCase } from './scenarios/read.js'
@@ -58,6 +62,19 @@ function machineInfo(dataDir: string): BenchResults['machine'] {
 function hasEngineWork(plan: BenchPlan): boolean {
   return plan.append.cases.length + plan.read.cases.length + plan.latency.cases.length > 0
     || plan.micro !== null
+}
+
+/** The agents and the broker: each runs its own processes and directories under dataRoot. */
+async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
+  progress: Progress): Promise<{ scenarios: ScenarioResult[]; skipped: Skipped[] }> {
+  const scenarios = await runAgentScenarios(plan.agent.cases, plan.agent.phase,
+    path.join(dataRoot, 'agents'), limits, (name) => progress.step(name))
+  if (plan.broker.cases.length === 0) return { scenarios, skipped: [] }
+  const brokerRoot = path.join(dataRoot, 'broker')
+  mkdirSync(brokerRoot, { recursive: true })
+  const broker = await runBrokerScenarios(plan.broker.cases, plan.broker.phase, brokerRoot,
+    limits, (label) => progress.step(label))
+  return { scenarios: [...scenarios, ...broker.scenarios], skipped: broker.skipped }
 }
 
 /**
@@ -136,6 +153,9 @@ export async function runBench(options: RunOptions): Promise<RunOutput> {
     const limits = measureLimits(plan.limits, path.join(dataRoot, 'limits'), sizes)
     const scenarios = hasEngineWork(plan)
       ? await runEngineScenarios(plan, dataRoot, limits, progress) : []
+    const pipelines = await runPipelineScenarios(plan, dataRoot, limits, progress)
+    scenarios.push(...pipelines.scenarios)
+    skipped.push(...pipelines.skipped)
     for (const skip of skipped) progress.note(`skipped ${skip.name}: ${skip.reason}`)
     const results: BenchResults = {
       schema: RESULTS_SCHEMA, startedAt: startedAt.toISOString(),

@@ -62,6 +62,19 @@ function latencyTable(scenarios: ScenarioResult[]): string {
     'p99.9', 'max'], rows)
 }
 
+/** The agents: closed-loop events/s beside its limit, and the open-loop ack → write latency. */
+function agentTable(scenarios: ScenarioResult[]): string {
+  const rows = scenarios.map((s) => {
+    const payload = find(s, 'payload MB/s')
+    const p = s.latency?.[0]?.percentilesUs
+    return [s.name, formatCount(find(s, 'events/s')?.value ?? 0),
+      (payload?.value ?? 0).toFixed(1), ...limitCells(payload).slice(0, 2),
+      formatMicros(p?.p50 ?? 0), formatMicros(p?.p99 ?? 0), formatMicros(p?.p999 ?? 0)]
+  })
+  return textTable(['agent', 'events/s', 'MB/s', 'limit', 'of limit', 'ack→write p50', 'p99',
+    'p99.9'], rows)
+}
+
 function microTable(scenario: ScenarioResult): string {
   const tasks = scenario.figures.filter((f) => f.name.endsWith(' ops/s'))
     .map((f) => f.name.slice(0, -' ops/s'.length))
@@ -88,9 +101,16 @@ export function renderTable(results: BenchResults): string {
   const byKind = (kind: ScenarioResult['kind']) => results.scenarios.filter((s) => s.kind === kind)
   if (byKind('append').length > 0) sections.push(appendTable(byKind('append')))
   if (byKind('read').length > 0) sections.push(readTable(byKind('read')))
-  if (byKind('latency').length > 0) {
-    sections.push(`${latencyTable(byKind('latency'))}\n(open loop; latency from each record's ` +
+  const isAgent = (s: ScenarioResult) => s.name.startsWith('agent/')
+  const latency = byKind('latency').filter((s) => !isAgent(s))
+  if (latency.length > 0) {
+    sections.push(`${latencyTable(latency)}\n(open loop; latency from each record's ` +
       'intended send time, so coordinated omission is corrected)')
+  }
+  const agents = results.scenarios.filter(isAgent)
+  if (agents.length > 0) {
+    sections.push(`${agentTable(agents)}\n(events/s closed loop; latency open loop, from the ` +
+      'source\'s acknowledgement to the sink\'s write)')
   }
   for (const micro of byKind('micro')) sections.push(microTable(micro))
   const notes = notesOf(results.scenarios.filter((s) => s.kind !== 'append'))

@@ -93,4 +93,16 @@ describe('results validation', () => {
     expect(only.read.cases).toEqual([])
     expect(only.micro).toBeNull()
   })
+
+  it('runs the agents in the quick set, and the broker only in --full or when asked', () => {
+    const quick = filterPlan(buildPlan('quick'), null)
+    expect(quick.agent.cases.length).toBeGreaterThan(0)
+    expect(quick.broker.cases).toEqual([])
+    expect(filterPlan(buildPlan('full'), null).broker.cases.length).toBeGreaterThan(0)
+    const broker = filterPlan(buildPlan('quick'), 'broker')
+    expect(broker.broker.cases.map((c) => c.client)).toContain('kafkajs')
+    expect(broker.append.cases.length + broker.agent.cases.length).toBe(0)
+    const agents = filterPlan(buildPlan('quick'), 'agent/http')
+    expect(agents.agent.cases.every((c) => c.source === 'http')).toBe(true)
+  })
 })
