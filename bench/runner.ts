@@ -11,6 +11,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { measureLimits } from './limits/index.js'
 import { runMicro } from './micro/micro.js'
 import { peerSkips } from './peers/peers.js'
@@ -77,6 +79,21 @@ async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: L
   return { scenarios: [...scenarios, ...broker.scenarios], skipped: broker.skipped }
 }
 
+/** How long the machine gets between cases to finish the last one's writeback and frees. */
+const SETTLE_MS = 300
+
+/**
+ * Lets the previous case's garbage and dirty pages go before the next case starts timing: a full
+ * collection (the heap a case leaves behind would otherwise be collected on the next case's
+ * clock) and a short pause for the kernel's writeback of the files just deleted.
+ */
+async function settle(): Promise<void> {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as (() => void) | undefined
+  gc?.()
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+}
+
 /**
  * Each case gets a fresh `Log` in its own directory, removed afterwards: cases cannot slow each
  * other through leftover files, background deletes or warm shard state.
@@ -85,8 +102,10 @@ async function runEngineScenarios(plan: BenchPlan, dataRoot: string, limits: Lim
   progress: Progress): Promise<ScenarioResult[]> {
   const scenarios: ScenarioResult[] = []
   let caseNumber = 0
-  const fresh = <T>(body: (bench: BenchLog) => Promise<T>) =>
-    withBenchLog(dataRoot, `case-${caseNumber++}`, body)
+  const fresh = async <T>(body: (bench: BenchLog) => Promise<T>) => {
+    await settle()
+    return withBenchLog(dataRoot, `case-${caseNumber++}`, body)
+  }
   for (const c of plan.append.cases) {
     progress.step(appendCaseName(c))
     scenarios.push(await fresh((bench) => runAppendCase(bench, c, plan.append.phase, limits)))
