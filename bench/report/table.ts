@@ -58,8 +58,14 @@ function latencyTable(scenarios: ScenarioResult[]): string {
       formatMicros(series.percentilesUs.p999), formatMicros(series.percentilesUs.max),
     ]
   }))
+  const floors = scenarios.flatMap((s) => [...new Set((s.latency ?? [])
+    .map((l) => l.offeredRatePerSec))].map((rate) => {
+    const at = (p: string) => formatMicros(find(s, `send lag ${p} @ ${rate}/s`)?.value ?? 0)
+    return [s.name, 'send lag', formatCount(rate), '', at('p50'), at('p99'), '', at('p99.9'),
+      at('max')]
+  }))
   return textTable(['latency', 'mode', 'offered/s', 'recorded/s', 'p50', 'p99', 'p99 goal',
-    'p99.9', 'max'], rows)
+    'p99.9', 'max'], [...rows, ...floors])
 }
 
 /** The agents: closed-loop events/s beside its limit, and the open-loop ack → write latency. */
@@ -105,7 +111,8 @@ export function renderTable(results: BenchResults): string {
   const latency = byKind('latency').filter((s) => !isAgent(s))
   if (latency.length > 0) {
     sections.push(`${latencyTable(latency)}\n(open loop; latency from each record's ` +
-      'intended send time, so coordinated omission is corrected)')
+      'intended send time, so coordinated omission is corrected; "send lag" is how late the ' +
+      'producer itself sent: the floor this thread and machine allow)')
   }
   const agents = results.scenarios.filter(isAgent)
   if (agents.length > 0) {

@@ -21,6 +21,9 @@
  * are delivered but not recorded; records still undelivered `drainTimeoutMs` after the producer
  * stops are recorded at their latency at that moment.
  *
+ * The producer's send lag (how late each record left) is reported beside them: it is the floor of
+ * any open-loop latency on this thread and machine, stalls included.
+ *
  * Targets (the client issue), judged at 10,000 records/s: with durability `os`, push p99 ≤ 100 µs
  * and pull p99 ≤ 200 µs; with `fsync`, each p99 within 100 µs of this run's fdatasync p99.
  */
@@ -35,7 +38,7 @@ import {
   curveOf, latencyHistogram, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
 import {
-  figure, type Limit, type LatencySeries, type ScenarioResult, type TargetSpec,
+  figure, type Figure, type Limit, type LatencySeries, type ScenarioResult, type TargetSpec,
 } from '../results.js'
 import type { BenchLog } from './engine.js'
 
@@ -83,9 +86,14 @@ interface Schedule {
   recordFromMs: number
 }
 
-/** Sends record i at schedule.startMs + i × intervalMs; returns once every send is acked. */
+/**
+ * Sends record i at schedule.startMs + i × intervalMs; returns once every send is acked.
+ * `sendLag` records how late each record left (send time − intended time): the floor under both
+ * deliveries, as it holds every stall of this thread and of the machine (a preempted vCPU
+ * delays the sender exactly as it delays a handler), with no sluice code in between.
+ */
 async function produce(producer: SluiceProducer, topic: string, c: LatencyCase,
-  schedule: Schedule, phase: LatencyPhase): Promise<void> {
+  schedule: Schedule, phase: LatencyPhase, sendLag: Histogram): Promise<void> {
   const templates = logLineValues(Math.max(STAMP_BYTES, c.recordBytes), 256)
   const acks: Promise<unknown>[] = []
   let failure: unknown = null
@@ -96,9 +104,11 @@ async function produce(producer: SluiceProducer, topic: string, c: LatencyCase,
     while (sent < due) {
       const count = Math.min(due - sent, phase.maxRecordsPerAppend)
       const messages = []
+      const sentMs = nowMs()
       for (let i = sent; i < sent + count; i++) {
         const intended = schedule.startMs + i * schedule.intervalMs
         messages.push({ value: stampedValue(templates[i % templates.length]!, intended) })
+        if (intended >= schedule.recordFromMs) recordMicros(sendLag, (sentMs - intended) * 1000)
       }
       // Open loop: not awaited here. A failure is kept and ends the run after this turn.
       acks.push(producer.send({ topic, acks: -1, messages })
@@ -153,6 +163,7 @@ async function pullLoop(consumer: SluiceConsumer, tally: Tally, phase: LatencyPh
 interface RateOutcome {
   series: LatencySeries[]
   undelivered: Record<DeliveryMode, number>
+  sendLag: Histogram
 }
 
 async function connectConsumer(sluice: Sluice, topic: string, mode: DeliveryMode)
@@ -185,7 +196,8 @@ async function measureRate(bench: BenchLog, c: LatencyCase, rate: number, phase:
     await pull.fetch({ maxWaitMs: 0 }) // joins its group before the clock starts
     const stop = { requested: false }
     const pulling = pullLoop(pull, tallies.pull, phase, stop)
-    await produce(producer, topic, c, schedule, phase)
+    const sendLag = latencyHistogram()
+    await produce(producer, topic, c, schedule, phase, sendLag)
     await drain([tallies.push.done, tallies.pull.done], phase.drainTimeoutMs)
     stop.requested = true
     const undelivered = { push: tallies.push.chargeUndelivered(),
@@ -193,7 +205,7 @@ async function measureRate(bench: BenchLog, c: LatencyCase, rate: number, phase:
     await pulling
     const series = (['push', 'pull'] as const).map((mode) =>
       seriesOf(mode, rate, tallies[mode].histogram, phase.measureMs))
-    return { series, undelivered }
+    return { series, undelivered, sendLag }
   } finally {
     await sluice.close()
   }
@@ -255,10 +267,16 @@ export async function runLatencyCase(bench: BenchLog, c: LatencyCase, phase: Lat
   limits: Limit[], onRate: (rate: number) => void = () => undefined): Promise<ScenarioResult> {
   const series: LatencySeries[] = []
   const notes: string[] = []
+  const floors: Figure[] = []
   for (const rate of c.ratesPerSec) {
     onRate(rate)
     const outcome = await measureRate(bench, c, rate, phase)
     series.push(...outcome.series)
+    const lag = percentilesOf(outcome.sendLag)
+    floors.push(figure(`send lag p50 @ ${rate}/s`, lag.p50, 'µs'),
+      figure(`send lag p99 @ ${rate}/s`, lag.p99, 'µs'),
+      figure(`send lag p99.9 @ ${rate}/s`, lag.p999, 'µs'),
+      figure(`send lag max @ ${rate}/s`, lag.max, 'µs'))
     for (const mode of ['push', 'pull'] as const) {
       if (outcome.undelivered[mode] === 0) continue
       notes.push(`${mode} at ${rate}/s: ${outcome.undelivered[mode]} records undelivered after ` +
@@ -268,6 +286,7 @@ export async function runLatencyCase(bench: BenchLog, c: LatencyCase, phase: Lat
   const push = series.filter((s) => s.mode === 'push')
   const pull = series.filter((s) => s.mode === 'pull')
   const figures = [...push, ...pull].flatMap((s) => seriesFigures(c, s, limits))
+  figures.push(...floors)
   for (const [i, p] of push.entries()) {
     const q = pull[i]!
     figures.push(figure(`pull p99 / push p99 @ ${p.offeredRatePerSec}/s`,
