@@ -26,9 +26,10 @@ function appendTable(scenarios: ScenarioResult[]): string {
   const rows = scenarios.map((s) => {
     const records = find(s, 'records/s')
     const payload = find(s, 'payload MB/s')
+    const ackP99 = find(s, 'append ack p99')
     return [s.name, formatCount(records?.value ?? 0), targetCell(records),
       (payload?.value ?? 0).toFixed(0), ...limitCells(payload),
-      formatMicros((find(s, 'append ack p99')?.value ?? 0) * 1000)]
+      ackP99 === undefined ? '' : formatMicros(ackP99.value * 1000)]
   })
   return textTable(['append', 'records/s', 'goal', 'MB/s', 'limit', 'of limit', 'goal',
     'ack p99'], rows)
@@ -36,7 +37,8 @@ function appendTable(scenarios: ScenarioResult[]): string {
 
 function readTable(scenarios: ScenarioResult[]): string {
   const rows = scenarios.map((s) => {
-    const batches = find(s, 'stored batches MB/s')
+    // The broker's fetch cases count the payload a client received, not stored batches.
+    const batches = find(s, 'stored batches MB/s') ?? find(s, 'payload MB/s')
     const records = find(s, 'decoded records/s')
     return [s.name, (batches?.value ?? 0).toFixed(0), ...limitCells(batches),
       formatCount(records?.value ?? 0), targetCell(records),
