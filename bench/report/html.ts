@@ -72,6 +72,19 @@ function goalOf(scenario: ScenarioResult, series: LatencySeries): string {
   return `${target.met ? 'met' : 'MISSED'} (≤ ${formatValue(target.value, 'µs')})`
 }
 
+/** Rows of the producer's send lag (a latency scenario's floor), one per offered rate. */
+function sendLagRows(scenarios: ScenarioResult[]): string[] {
+  return scenarios.flatMap((s) => [...new Set((s.latency ?? []).map((l) => l.offeredRatePerSec))]
+    .flatMap((rate) => {
+      const at = (p: string) => s.figures.find((f) => f.name === `send lag ${p} @ ${rate}/s`)
+      if (at('p99') === undefined) return []
+      const cells = ['p50', '', 'p99', 'p99.9', 'max'].map((p) => `<td class="n">${p === ''
+        ? '' : esc(formatValue(at(p)?.value ?? 0, 'µs'))}</td>`).join('')
+      return [`<tr><td>send lag ${esc(s.name.replace('latency/', ''))} @ ` +
+        `${formatCount(rate)}/s</td><td></td><td></td>${cells}<td></td></tr>`]
+    }))
+}
+
 function latencySection(results: BenchResults): string {
   const scenarios = results.scenarios.filter((s) => s.kind === 'latency')
   if (scenarios.length === 0) return ''
@@ -85,11 +98,14 @@ function latencySection(results: BenchResults): string {
     [l.percentilesUs.p50, l.percentilesUs.p90, l.percentilesUs.p99, l.percentilesUs.p999,
       l.percentilesUs.max].map((v) => `<td class="n">${esc(formatValue(v, 'µs'))}</td>`).join('') +
     `<td>${esc(l.goal)}</td></tr>`)
+  rows.push(...sendLagRows(scenarios))
   return '<h2>Latency: push versus pull</h2><p class="muted">Open loop at fixed offered rates; ' +
     'each record\'s latency runs from its <em>intended</em> send time to its delivery, which ' +
     'corrects for coordinated omission. HDR histogram, 3 significant digits. Push is ' +
     '<code>consumer.run</code>, pull is <code>consumer.fetch</code>, two groups reading the ' +
-    'same records in the same run.</p>' +
+    'same records in the same run. <em>Send lag</em> is how late the producer itself sent ' +
+    'each record: no sluice code runs in it, so it is the floor this thread and machine allow.' +
+    '</p>' +
     latencyChart(series, null) +
     '<table><tr><th>series</th><th>recorded/s</th><th>records</th><th>p50</th><th>p90</th>' +
     `<th>p99</th><th>p99.9</th><th>max</th><th>p99 goal</th></tr>${rows.join('')}</table>`
