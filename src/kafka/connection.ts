@@ -8,9 +8,13 @@
  * Bounds (DESIGN rule 6), all checked before memory is committed:
  * - a size prefix above maxRequestBytes (or below the smallest header) closes the connection
  *   before any frame buffer exists; a frame's bytes are gathered only as they arrive;
- * - while the socket's unsent replies exceed maxWriteBufferBytes (a client that never reads
- *   cannot grow our memory), or the requests awaiting their reply reach maxInFlightRequests
- *   or maxInFlightBytes, reads pause and frames already received wait unparsed.
+ * - while the socket's unsent replies, plus finished replies held back for order, exceed
+ *   maxWriteBufferBytes (a client that never reads cannot grow our memory), or the requests
+ *   awaiting their reply reach maxInFlightRequests or maxInFlightBytes, reads pause and frames
+ *   already received wait unparsed;
+ * - one Fetch runs at a time per connection (Kafka's broker runs one request per connection):
+ *   a Fetch reply can be tens of MiB read from the files, so pipelined Fetches wait, unstarted,
+ *   until the one before has been handed to the socket and the socket is under its bound.
  * A frame that fails to parse closes this connection only, with the reason logged.
  */
 import type { Socket } from 'node:net'
@@ -30,9 +34,12 @@ interface Slot {
   frameBytes: number
   done: boolean
   reply: Buffer[] | null
+  replyBytes: number
+  isFetch: boolean
 }
 
 const SIZE_PREFIX_BYTES = 4
+const FETCH_API_KEY = 1
 
 export class Connection {
   private readonly pending: Buffer[] = []
@@ -41,6 +48,12 @@ export class Connection {
   private frameBytes = -1
   private readonly slots: Slot[] = []
   private inFlightBytes = 0
+  /** Finished replies waiting for an earlier request's reply before they can be written. */
+  private heldReplyBytes = 0
+  /** Fetches started and not yet handed to the socket (at most one). */
+  private fetchesInFlight = 0
+  /** A received Fetch frame waiting for the Fetch before it. */
+  private deferredFetch: Buffer | null = null
   private paused = false
   private closed = false
   private readonly closing = new AbortController()
@@ -81,6 +94,7 @@ export class Connection {
     this.closing.abort()
     this.pending.length = 0
     this.slots.length = 0
+    this.deferredFetch = null
     this.onClose(this)
   }
 
@@ -96,6 +110,7 @@ export class Connection {
    * already received but over a bound wait here, unparsed, until replies drain.
    */
   private pump(): void {
+    this.startDeferredFetch()
     while (!this.closed && !this.overloaded() && this.startNextFrame()) { /* next frame */ }
     if (this.closed) return
     const overloaded = this.overloaded()
@@ -110,8 +125,19 @@ export class Connection {
 
   private overloaded(): boolean {
     const { maxWriteBufferBytes, maxInFlightRequests, maxInFlightBytes } = this.limits
-    return this.socket.writableLength > maxWriteBufferBytes
+    return this.socket.writableLength + this.heldReplyBytes > maxWriteBufferBytes
       || this.slots.length >= maxInFlightRequests || this.inFlightBytes >= maxInFlightBytes
+      || this.deferredFetch !== null
+  }
+
+  /** Starts the waiting Fetch once the one before it has reached the socket. */
+  private startDeferredFetch(): void {
+    const frame = this.deferredFetch
+    if (frame === null || this.fetchesInFlight > 0) return
+    const { maxWriteBufferBytes } = this.limits
+    if (this.socket.writableLength + this.heldReplyBytes > maxWriteBufferBytes) return
+    this.deferredFetch = null
+    this.start(frame)
   }
 
   /** Parses one frame if its bytes are all here; false when more bytes are needed. */
@@ -129,6 +155,10 @@ export class Connection {
     if (this.pendingBytes < this.frameBytes) return false
     const frame = this.take(this.frameBytes)
     this.frameBytes = -1
+    if (isFetch(frame) && this.fetchesInFlight > 0) {
+      this.deferredFetch = frame
+      return false
+    }
     this.start(frame)
     return true
   }
@@ -158,12 +188,16 @@ export class Connection {
   }
 
   private start(frame: Buffer): void {
-    const slot: Slot = { frameBytes: frame.byteLength, done: false, reply: null }
+    const slot: Slot = { frameBytes: frame.byteLength, done: false, reply: null, replyBytes: 0,
+      isFetch: isFetch(frame) }
     this.slots.push(slot)
     this.inFlightBytes += frame.byteLength
+    if (slot.isFetch) this.fetchesInFlight++
     dispatch(frame, this.broker, this.clientHost, this.closing.signal).then((result) => {
       slot.reply = result.reply
+      slot.replyBytes = result.reply?.reduce((sum, chunk) => sum + chunk.byteLength, 0) ?? 0
       slot.done = true
+      this.heldReplyBytes += slot.replyBytes
       this.flush()
     }, (error: unknown) => {
       if (isProtocolError(error)) this.close(`${error.code}: ${error.message}`)
@@ -182,9 +216,16 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!
       this.inFlightBytes -= slot.frameBytes
+      this.heldReplyBytes -= slot.replyBytes
+      if (slot.isFetch) this.fetchesInFlight--
       if (slot.reply !== null) for (const chunk of slot.reply) this.socket.write(chunk)
     }
     this.socket.uncork()
     this.pump()
   }
+}
+
+/** A request header starts with its int16 API key. */
+function isFetch(frame: Buffer): boolean {
+  return frame.byteLength >= 2 && frame.readInt16BE(0) === FETCH_API_KEY
 }

@@ -175,6 +175,42 @@ describe('versions and acks', () => {
 })
 
 describe('backpressure', () => {
+  it('bounds memory when a client pipelines Fetches of cold data and never reads', async () => {
+    // 12 MB of sealed segments: each Fetch asking for everything reads all of it from the files.
+    await fixture.log.createTopic('cold', { partitions: 1, segmentBytes: 2 * 1024 * 1024 })
+    for (let i = 0; i < 12; i++) {
+      await fixture.log.appendBatch('cold', 0, encodeBatch([{ value: Buffer.alloc(1000 * 1000, i) }]))
+    }
+    const socket = net.connect(fixture.port, '127.0.0.1')
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.pause()
+    globalThis.gc?.()
+    const baselineBytes = process.memoryUsage().arrayBuffers
+    const requestCount = 40
+    for (let id = 1; id <= requestCount; id++) {
+      socket.write(encodeRequest(1, 11, id, fetchBody('cold', 0, 0, 0x7fffffff)))
+    }
+    await until('reads paused', () => fixture.broker.stats().pausedConnections === 1)
+    await new Promise((resolve) => setTimeout(resolve, 200)) // let any started Fetch finish
+    const heldBytes = process.memoryUsage().arrayBuffers - baselineBytes
+    // Unbounded, 40 replies of 12 MiB each would be held (480 MiB); one Fetch at a time holds
+    // one reply plus the socket's 8 MiB write bound.
+    expect(heldBytes).toBeLessThan(64 * 1024 * 1024)
+    const ids: number[] = []
+    let buffered = Buffer.alloc(0)
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+        ids.push(buffered.readInt32BE(4))
+        buffered = buffered.subarray(4 + buffered.readInt32BE(0))
+      }
+    })
+    socket.resume()
+    await until('every reply read', () => ids.length === requestCount, 30_000)
+    expect(ids).toEqual(Array.from({ length: requestCount }, (_, i) => i + 1))
+    socket.destroy()
+  })
+
   it('pauses reading while a client leaves its replies unread', async () => {
     await fixture.close()
     const writeLimit = 64 * 1024

@@ -111,13 +111,21 @@ interface Pass {
  */
 export const MAX_FETCH_WAIT_MS = 30_000
 
+/**
+ * The most a Fetch reply carries, whatever the client asks: Kafka's broker fetch.max.bytes
+ * default (55 MiB). Cold data is read into memory, so a client asking for 2 GiB gets this much;
+ * the first batch is still returned whole when it alone is larger (KIP-74).
+ */
+export const MAX_FETCH_RESPONSE_BYTES = 55 * 1024 * 1024
+
 /** Fetch versions below this cannot carry zstd batches (KIP-110). */
 const ZSTD_MIN_VERSION = 10
 
 register({
   apiKey: 1, minVersion: 4, maxVersion: 11, request, response,
   async handle(body, context) {
-    const fetch = body as unknown as FetchRequest
+    const asked = body as unknown as FetchRequest
+    const fetch = { ...asked, maxBytes: Math.min(asked.maxBytes, MAX_FETCH_RESPONSE_BYTES) }
     const broker = context.broker
     const deadline = Date.now() + Math.min(Math.max(0, fetch.maxWaitMs), MAX_FETCH_WAIT_MS)
     let pass = await readPass(fetch, broker, context.version)
