@@ -68,16 +68,20 @@ export class GroupCoordinator {
   join(request: JoinGroupRequest): Promise<JoinGroupResponse> {
     const refused = this.checkJoin(request)
     if (refused !== null) return Promise.resolve(joinError(refused, request.memberId))
-    const group = this.groupFor(request.groupId)
+    // A refused join must not leave a group behind: it is registered only once accepted.
+    const group = this.groups.get(request.groupId) ?? new Group(request.groupId)
     if (!group.supports(request.protocolType, request.protocols, request.memberId)) {
       return Promise.resolve(joinError(GroupErrorCode.INCONSISTENT_GROUP_PROTOCOL,
         request.memberId))
     }
     if (request.memberId === '') {
-      const memberId = `${request.clientId}-${randomUUID()}`
+      this.groups.set(group.groupId, group)
+      const memberId = `${memberIdPrefix(request.clientId)}-${randomUUID()}`
       if (!request.requireKnownMemberId) return this.joinAsMember(group, memberId, request)
-      const cancel = this.clock.schedule(request.sessionTimeoutMs,
-        () => group.pendingMembers.delete(memberId))
+      const cancel = this.clock.schedule(request.sessionTimeoutMs, () => {
+        group.pendingMembers.delete(memberId)
+        this.dropIfUnused(group)
+      })
       group.pendingMembers.set(memberId, cancel)
       return Promise.resolve(joinError(GroupErrorCode.MEMBER_ID_REQUIRED, memberId))
     }
@@ -136,6 +140,7 @@ export class GroupCoordinator {
         if (group !== undefined && pendingCancel !== undefined) {
           pendingCancel()
           group.pendingMembers.delete(memberId)
+          this.dropIfUnused(group)
           return { memberId, errorCode: GroupErrorCode.NONE }
         }
         const member = group?.members.get(memberId)
@@ -325,6 +330,7 @@ export class GroupCoordinator {
       group.state = 'Empty'
       group.protocolName = ''
       group.leaderId = ''
+      this.dropIfUnused(group)
       return
     }
     group.protocolName = group.selectProtocol()
@@ -404,6 +410,22 @@ export class GroupCoordinator {
     return null
   }
 
+  /**
+   * Forgets a group that holds nothing (no members, none pending, no committed offsets) after
+   * GROUP_CLEANUP_DELAY_MS, as Kafka's periodic group cleanup does: until then it is described
+   * as Empty, as on Kafka. Without this, every group id ever tried would stay listed and in
+   * memory for the broker's life.
+   */
+  private dropIfUnused(group: Group): void {
+    if (!isUnused(group) || group.cancelCleanup !== null) return
+    group.cancelCleanup = this.clock.schedule(GROUP_CLEANUP_DELAY_MS, () => {
+      group.cancelCleanup = null
+      if (isUnused(group) && this.groups.get(group.groupId) === group) {
+        this.groups.delete(group.groupId)
+      }
+    })
+  }
+
   private groupFor(groupId: string): Group {
     let group = this.groups.get(groupId)
     if (group === undefined) {
@@ -421,6 +443,21 @@ export class GroupCoordinator {
       group.offsets.set(key, { topic: record.topic, partition: record.partition, ...record.value })
     }
   }
+}
+
+/** Kafka's offsets.retention.check.interval.ms: how often it removes groups left empty. */
+export const GROUP_CLEANUP_DELAY_MS = 10 * 60 * 1000
+
+function isUnused(group: Group): boolean {
+  return group.state === 'Empty' && group.members.size === 0 && group.pendingMembers.size === 0
+    && group.offsets.size === 0
+}
+
+/** Kafka's member ids start with the client id; a long one is cut so ids stay short strings. */
+const MAX_MEMBER_ID_PREFIX_CHARS = 255
+
+function memberIdPrefix(clientId: string): string {
+  return clientId.slice(0, MAX_MEMBER_ID_PREFIX_CHARS)
 }
 
 function joinError(errorCode: GroupErrorCodeValue, memberId: string): JoinGroupResponse {

@@ -47,6 +47,8 @@ export class Group {
   readonly pendingMembers = new Map<string, () => void>()
   readonly offsets = new Map<string, CommittedOffset>()
   cancelRebalanceTimer: (() => void) | null = null
+  /** The pending removal of this group once it holds nothing (see GroupCoordinator). */
+  cancelCleanup: (() => void) | null = null
 
   constructor(readonly groupId: string) {}
 

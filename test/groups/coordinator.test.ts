@@ -1,7 +1,7 @@
 // Proves the group coordinator follows Kafka's state machine: member ids, generations, parked
 // joins and syncs, rebalance on join/leave/expiry, offset commit rules, describe/list/delete.
 import { describe, expect, it } from 'vitest'
-import { GroupCoordinator } from '../../src/groups/coordinator.js'
+import { GROUP_CLEANUP_DELAY_MS, GroupCoordinator } from '../../src/groups/coordinator.js'
 import { MemoryOffsetStore } from '../../src/groups/offset-store.js'
 import {
   GroupErrorCode, type JoinGroupRequest, type JoinGroupResponse,
@@ -192,6 +192,35 @@ describe('offsets', () => {
         generationId: 1, offsets: [{ topic: 't', partition: 0, offset: 1, metadata: null }] })
       expect(stale[0]!.errorCode).toBe(GroupErrorCode.ILLEGAL_GENERATION)
     })
+
+  it('keeps no group for refused joins, and forgets groups left with nothing', async () => {
+    const { clock, coordinator } = await setup()
+    for (let i = 0; i < 100; i++) {
+      const refused = await coordinator.join({ ...joinRequest(), groupId: `bad-${i}`,
+        protocolType: '' })
+      expect(refused.errorCode).toBe(GroupErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    }
+    // A v4+ join that never comes back: its pending id expires with the session timeout.
+    await coordinator.join({ ...joinRequest(), groupId: 'abandoned' })
+    expect(coordinator.listGroups().map((g) => g.groupId)).toEqual(['abandoned'])
+    clock.advance(SESSION_MS + 1)
+    expect(coordinator.listGroups().map((g) => g.state)).toEqual(['Empty'])
+    clock.advance(GROUP_CLEANUP_DELAY_MS)
+    expect(coordinator.listGroups()).toEqual([])
+    // A member that joins and leaves, having committed nothing, leaves no group behind.
+    const joined = await (await joinNew(coordinator)).parked
+    coordinator.leave({ groupId: 'g', memberIds: [joined.memberId] })
+    expect(coordinator.listGroups().map((g) => g.state)).toEqual(['Empty'])
+    clock.advance(GROUP_CLEANUP_DELAY_MS)
+    expect(coordinator.listGroups()).toEqual([])
+  })
+
+  it('cuts a long client id in the member id so it stays a short string', async () => {
+    const { coordinator } = await setup()
+    const first = await coordinator.join({ ...joinRequest(), clientId: 'c'.repeat(32_000) })
+    expect(first.errorCode).toBe(GroupErrorCode.MEMBER_ID_REQUIRED)
+    expect(first.memberId.length).toBeLessThan(300)
+  })
 
   it('accepts simple commits only on an Empty group', async () => {
     const { coordinator } = await stableGroupOfTwo()
