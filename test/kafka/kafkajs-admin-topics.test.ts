@@ -47,6 +47,18 @@ describe('kafkajs admin', () => {
       configValue: '3600000' }])
   })
 
+  it('validateOnly runs the same checks as a real create, and creates nothing', async () => {
+    // waitForLeaders: false, as with Kafka: a validated topic has no leader to wait for.
+    expect(await admin.createTopics({ validateOnly: true, waitForLeaders: false,
+      topics: [{ topic: 'admin-dry', numPartitions: 4 }] })).toBe(true)
+    await expect(admin.createTopics({ validateOnly: true, waitForLeaders: false,
+      topics: [{ topic: 'admin-dry', numPartitions: 20_000 }] })).rejects.toThrow()
+    await expect(admin.createTopics({ validateOnly: true, waitForLeaders: false,
+      topics: [{ topic: 'admin-dry',
+      configEntries: [{ name: 'segment.bytes', value: '10' }] }] })).rejects.toThrow()
+    expect(await admin.listTopics()).not.toContain('admin-dry')
+  })
+
   it('refuses what one node cannot do', async () => {
     const errorType = (promise: Promise<unknown>) => promise.then(() => 'created',
       (error: { errors?: { type: string }[] }) => error.errors?.[0]?.type)

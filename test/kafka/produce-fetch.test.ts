@@ -76,10 +76,10 @@ describe('Produce checks', () => {
     expect(fixture.log.offsets('checked', 0).highWatermark).toBe(0)
   })
 
-  it('stores several batches sent for one partition, in order', async () => {
+  it('refuses several batches for one partition, as Kafka does from v3, storing none', async () => {
     const records = Buffer.concat([batchOf(2, 5), batchOf(3, 5)])
-    expect(await produce('checked', records)).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    expect(fixture.log.offsets('checked', 0).highWatermark).toBe(5)
+    expect(await produce('checked', records)).toMatchObject({ errorCode: 87 })
+    expect(fixture.log.offsets('checked', 0).highWatermark).toBe(0)
   })
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist', async () => {

@@ -99,6 +99,12 @@ async function producePartition(
   if (typeof split === 'object' && 'errorCode' in split) {
     return failed(split.errorCode, split.message)
   }
+  // Kafka takes exactly one batch per partition from v3 on: storing several one by one could
+  // keep the first and fail a later one, and the client's retry would then duplicate it.
+  if (split.length > 1) {
+    return failed(ErrorCode.INVALID_RECORD, `Produce v${context.version} takes exactly one ` +
+      `record batch per partition, got ${split.length}`)
+  }
   try {
     let first: { baseOffset: number; logStartOffset: number } | null = null
     for (const batch of split) {

@@ -4,7 +4,7 @@
  * replication above 1 is INVALID_REPLICATION_FACTOR, since there is one broker. Configs are
  * Kafka's names (topic-configs.ts). v1+ honours validate_only and carries error messages.
  */
-import { validateTopicName } from '../../engine/topic-config.js'
+import { resolveTopicConfig, validateTopicName } from '../../engine/topic-config.js'
 import { kafkaCodeOf, isInternalTopic } from '../broker-state.js'
 import { array, field, message } from '../protocol/schema.js'
 import { ErrorCode } from './error-codes.js'
@@ -87,9 +87,8 @@ async function createTopic(topic: CreatableTopic, validateOnly: boolean,
     const config = { ...broker.policy.topicDefaults, ...topicConfigFrom(topic.configs),
       partitions }
     if (validateOnly) {
-      if (!Number.isInteger(partitions) || partitions < 1) {
-        return refuse(ErrorCode.INVALID_PARTITIONS, `invalid partition count ${partitions}`)
-      }
+      // The same checks the real create runs (partition count, every setting's range).
+      resolveTopicConfig(config)
       return { name, errorCode: ErrorCode.NONE, errorMessage: null }
     }
     await broker.log.createTopic(name, config)
