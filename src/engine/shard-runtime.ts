@@ -31,6 +31,8 @@ interface OwnedPartition {
   index: SharedIndexWriter
   window: TailWindowWriter
   queue: AppendRequest[]
+  /** A roll happened in the group being written: publish the whole layout once it is synced. */
+  layoutChanged: boolean
 }
 
 /** One request that passed validation, with the batches to write (window copies if placed). */
@@ -94,6 +96,7 @@ export class ShardRuntime {
       index: new SharedIndexWriter(spec.indexBuffer),
       window: new TailWindowWriter(spec.window),
       queue: [],
+      layoutChanged: false,
     }
     this.partitions.set(spec.key, partition)
     this.publishLayout(partition)
@@ -168,7 +171,9 @@ export class ShardRuntime {
         next += request.batches.length
         acks.push({ id: request.id, baseOffset: first.baseOffset, lastOffset: last.lastOffset })
       }
-      if (outcome.rolled) this.publishLayout(partition)
+      // Nothing is published before the group is synced: readers must never see a high
+      // watermark above what is acknowledged, a rolled group's included.
+      if (outcome.rolled) partition.layoutChanged = true
       else this.pendingIndexEntries(partition).push(...outcome.indexEntries)
       return prepared.map((p) => p.request)
     } catch (error) {
@@ -244,7 +249,8 @@ export class ShardRuntime {
     }
     const logStartOffset = partition.log.logStartOffset
     for (const ack of acks) if (ids.has(ack.id)) ack.logStartOffset = logStartOffset
-    this.publishAppend(partition)
+    if (partition.layoutChanged) this.publishLayout(partition)
+    else this.publishAppend(partition)
   }
 
   private readonly indexEntries = new Map<PartitionKey, { offset: number; position: number }[]>()
@@ -263,6 +269,7 @@ export class ShardRuntime {
   }
 
   private publishLayout(partition: OwnedPartition): void {
+    partition.layoutChanged = false
     this.pendingIndexEntries(partition).length = 0
     const segments = partition.log.segments()
     const active = segments[segments.length - 1]
