@@ -5,7 +5,8 @@
  *   failover      highest `priority.<sink>` first. Only an error fails a sink over (BACKOFF does
  *                 not); a failed sink cools down min(maxpenalty, 2^n × 1 s) after its n-th
  *                 consecutive failure, is retried first once cooled, and restored when it
- *                 succeeds. All sinks failed ⇒ SLUICE_ERR_EVENT_DELIVERY.
+ *                 returns READY (a BACKOFF proves nothing: it stays failed, unpenalized).
+ *                 All sinks failed ⇒ SLUICE_ERR_EVENT_DELIVERY.
  *   load_balance  sinks tried in round_robin or random order until one does not throw; with
  *                 `backoff`, a failed sink is skipped for min(selector.maxTimeOut, 2^n × 1 s).
  *
@@ -67,9 +68,15 @@ export class FailoverSinkProcessor implements SinkProcessor {
       const cooled = this.failed.shift()!
       try {
         const status = await cooled.sink.process()
-        cooled.failures = 0
-        this.live.push(cooled)
-        this.sortLive()
+        // As Flume: only READY proves the sink healthy. BACKOFF (nothing to deliver) puts it
+        // back among the failed, neither restored nor penalized, to be retried first again.
+        if (status === 'READY') {
+          cooled.failures = 0
+          this.live.push(cooled)
+          this.sortLive()
+        } else {
+          this.failed.push(cooled)
+        }
         return status
       } catch {
         this.penalize(cooled)

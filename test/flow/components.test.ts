@@ -163,6 +163,23 @@ describe('sink processors', () => {
       expect(processor.liveSinks()).toEqual(['high', 'low'])
     })
 
+  it('failover keeps a cooled sink that answers BACKOFF failed, unpenalized, as Flume',
+    async () => {
+      let nowMs = 0
+      const calls: string[] = []
+      const high = scripted('high', ['fail', 'backoff', 'ok'], calls)
+      const low = scripted('low', [], calls)
+      const processor = new FailoverSinkProcessor([low, high], new Map([[high, 10], [low, 5]]),
+        30_000, () => nowMs)
+      await processor.process() // high fails: penalized 2 s, low serves
+      nowMs = 2000
+      expect(await processor.process()).toBe('BACKOFF') // cooled high tried first: BACKOFF
+      expect(processor.liveSinks()).toEqual(['low'])
+      expect(await processor.process()).toBe('READY') // retried first at once: not penalized
+      expect(calls).toEqual(['high', 'low', 'high', 'high'])
+      expect(processor.liveSinks()).toEqual(['high', 'low'])
+    })
+
   it('failover throws once every sink has failed', async () => {
     const calls: string[] = []
     const processor = new FailoverSinkProcessor([scripted('a', ['fail'], calls),

@@ -132,6 +132,14 @@ describe('pruning, case by case (reference §1.4)', () => {
     expect(graph.groups.map((g) => `${g.name}:${g.processor.type}`)).toEqual(['g1:failover'])
   })
 
+  it('5b: accepts Flume\'s processor class names as processor.type', () => {
+    const groups = [...BASE, 'a1.sinks = k1 k2', 'a1.sinks.k2.type = null',
+      'a1.sinks.k2.channel = c1', 'a1.sinkgroups = g1', 'a1.sinkgroups.g1.sinks = k1 k2',
+      'a1.sinkgroups.g1.processor.type = org.apache.flume.sink.FailoverSinkProcessor']
+    const graph = load(groups)
+    expect(graph.groups.map((g) => `${g.name}:${g.processor.type}`)).toEqual(['g1:failover'])
+  })
+
   it('6: refuses an agent left with no source and no sink', () => {
     const lines = BASE.map((l) => l.replace('type = seq', 'type = avro')
       .replace('type = null', 'type = hdfs'))

@@ -53,8 +53,16 @@ function loadBalance(props: Props, members: Sink[]): SinkProcessor {
     props.int('processor.selector.maxTimeOut', 30_000, 1))
 }
 
+/** Flume accepts its processors' class names for `processor.type` too (case-insensitive). */
+const PROCESSOR_CLASS_ALIASES: Record<string, string> = {
+  'org.apache.flume.sink.defaultsinkprocessor': 'default',
+  'org.apache.flume.sink.failoversinkprocessor': 'failover',
+  'org.apache.flume.sink.loadbalancingsinkprocessor': 'load_balance',
+}
+
 function buildProcessor(props: Props, members: Sink[], pruner: Pruner): SinkProcessor {
-  const type = props.string('processor.type', 'default').toLowerCase()
+  const named = props.string('processor.type', 'default').toLowerCase()
+  const type = PROCESSOR_CLASS_ALIASES[named] ?? named
   if (type === 'failover') return failover(props, members, pruner)
   if (type === 'load_balance') return loadBalance(props, members)
   if (type !== 'default') {
