@@ -273,9 +273,10 @@ describe('runners and sources', () => {
     await sink.process()
     expect(await sink.process()).toBe('BACKOFF')
     await sink.stop()
-    expect(readdirSync(dir).sort()).toEqual(['app-1000000-0.log', 'app-1000000-1.log'])
-    expect(readFileSync(path.join(dir, 'app-1000000-0.log'), 'utf8')).toBe('a\nb\nc\n')
-    expect(readFileSync(path.join(dir, 'app-1000000-1.log'), 'utf8')).toBe('d\n')
+    // Named as Flume's DefaultPathManager names them: series start time, then 1, 2, …
+    expect(readdirSync(dir).sort()).toEqual(['app-1000000-1.log', 'app-1000000-2.log'])
+    expect(readFileSync(path.join(dir, 'app-1000000-1.log'), 'utf8')).toBe('a\nb\nc\n')
+    expect(readFileSync(path.join(dir, 'app-1000000-2.log'), 'utf8')).toBe('d\n')
     expect(sink.counter.get('BatchEmptyCount')).toBe(1)
     expect(sink.counter.get('EventDrainSuccessCount')).toBe(4)
   })

@@ -68,6 +68,9 @@ it('serves Flume JSON and Prometheus text whose counters add up', async () => {
   expect(prometheus.type).toMatch(/^text\/plain; version=0\.0\.4/)
   expect(prometheus.body).toMatch(/# TYPE sluice_source_event_accepted_total counter\n/)
   expect(prometheus.body).toMatch(/sluice_channel_size\{agent="a1",component="c1"\} \d+/)
+  // Open connections go down as well as up: a gauge, not a _total counter.
+  expect(prometheus.body).toMatch(/# TYPE sluice_source_open_connection gauge\n/)
+  expect(prometheus.body).not.toMatch(/open_connection_total/)
   const negotiated = await getText(agent.metricsPort, '/metrics',
     { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' })
   expect(negotiated.body).toMatch(/^# TYPE sluice_/)

@@ -61,6 +61,9 @@ function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }
 
+/** Flume counters that are levels, not running totals. */
+const GAUGES = new Set(['OpenConnectionCount'])
+
 export function prometheusText(view: MetricsView): string {
   const families = new Map<string, { type: string; samples: string[] }>()
   const sample = (metric: string, type: string, component: string, value: number): void => {
@@ -73,6 +76,11 @@ export function prometheusText(view: MetricsView): string {
   for (const group of view.groups) {
     const prefix = `sluice_${group.type.toLowerCase()}`
     for (const [name, value] of group.entries()) {
+      // A value that goes down (open connections) is a gauge, with no _total suffix.
+      if (GAUGES.has(name)) {
+        sample(`${prefix}_${snakeCase(name).replace(/_count$/, '')}`, 'gauge', group.name, value)
+        continue
+      }
       const counter = `${prefix}_${snakeCase(name).replace(/_count$/, '')}_total`
       sample(counter, 'counter', group.name, value)
     }

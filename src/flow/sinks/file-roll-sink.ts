@@ -35,7 +35,8 @@ export class FileRollSink extends BatchSink {
   private readonly fs: FileSystem
   private readonly nowMs: () => number
   private readonly startedMs: number
-  private fileIndex = 0
+  /** Flume's DefaultPathManager counts files from 1: `<prefix><start ms>-1`, `-2`, … */
+  private fileIndex = 1
   private handle: FileHandle | null = null
   private positionBytes = 0
   private openedAtMs = 0
