@@ -20,6 +20,8 @@
  * generation is in flight); `committed` counts untaken events in all live generations.
  * capacity (events) and minimumRequiredSpace (free bytes on the data volume) are checked at put
  * commit; a put waits up to keep-alive for room, then fails with SLUICE_ERR_CHANNEL_FULL.
+ * From start to stop the channel holds `in_use.lock` in both directories (directory-lock.ts), so
+ * a second channel or agent on them refuses to start instead of losing acknowledged events.
  */
 import * as path from 'node:path'
 import { Log } from '../../engine/log.js'
@@ -34,6 +36,7 @@ import { Signal } from '../signal.js'
 import {
   BasicTransaction, channelError, channelFull, type Channel, type Transaction,
 } from '../transaction.js'
+import { lockDirectory, type DirectoryLock } from './directory-lock.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
 import {
   MAX_PUT_BATCH_BYTES, createGeneration, eventsTopic, recordTakePosition, recoverChannelLog,
@@ -77,6 +80,7 @@ export class FileChannel implements Channel {
   private readonly readAhead = new Deque<Stored>()
   private readonly inFlight = new Set<number>()
   private log: Log | null = null
+  private locks: DirectoryLock[] = []
   private takeGeneration = 0
   private putGeneration = 0
   /** Appends in flight per generation: the take side must not leave one that has some. */
@@ -121,6 +125,18 @@ export class FileChannel implements Channel {
     this.counter.start()
     this.fs.mkdirp(this.options.checkpointDir)
     this.fs.mkdirp(this.dataDir)
+    this.lockDirectories()
+    try {
+      await this.openAndRecover()
+    } catch (error) {
+      await this.log?.close().catch(() => undefined)
+      this.log = null
+      this.releaseLocks()
+      throw error
+    }
+  }
+
+  private async openAndRecover(): Promise<void> {
     // Retention runs only on the takes log (the events log keeps everything until rotation).
     const log = await Log.open({ dataDir: this.dataDir, shards: 1,
       retentionCheckIntervalMs: 30_000 })
@@ -140,10 +156,37 @@ export class FileChannel implements Channel {
     }
   }
 
+  /** Checkpoint dir first, then the data dir (once, if they are the same); all or none. */
+  private lockDirectories(): void {
+    const logger = this.options.logger ?? silentLogger
+    const dirs = [...new Set([this.options.checkpointDir, this.dataDir].map((dir) =>
+      path.resolve(dir)))]
+    try {
+      for (const dir of dirs) this.locks.push(lockDirectory(this.fs, dir, this.name, logger))
+    } catch (error) {
+      this.releaseLocks()
+      throw error
+    }
+  }
+
+  /** Only the locks this channel took: an agent whose start failed stops every channel. */
+  private releaseLocks(): void {
+    for (const lock of this.locks) lock.release()
+    this.locks = []
+  }
+
   async stop(): Promise<void> {
     while (this.flushesInFlight > 0) await this.flushesDone.wait(1000)
     await this.rotation
     this.counter.stop()
+    try {
+      await this.closeLog()
+    } finally {
+      this.releaseLocks()
+    }
+  }
+
+  private async closeLog(): Promise<void> {
     if (this.log === null) return
     // Flume's checkpointOnClose: the file holds the last durable position too.
     writeTakePosition(this.fs, this.options.checkpointDir,

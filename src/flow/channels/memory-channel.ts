@@ -4,9 +4,10 @@
  * Invariants:
  *   - `permitsUsed` counts committed events not yet commit-taken, so an event a sink holds in an
  *     open take keeps its slot until that take commits; permitsUsed ≤ capacity always.
- *   - capacity (events) and byteCapacity (body bytes, in Flume's 100-byte slots) are checked at
- *     commit; a put commit waits up to keep-alive for room, then fails with
- *     SLUICE_ERR_CHANNEL_FULL, which the source turns into push-back (503, FAILED, pause).
+ *   - capacity (events) and byteCapacity (body bytes, in Flume's 100-byte slots; under one slot
+ *     means unbounded, as in Flume) are checked at commit; a put commit waits up to keep-alive
+ *     for room, then fails with SLUICE_ERR_CHANNEL_FULL, which the source turns into push-back
+ *     (503, FAILED, pause).
  *   - a rolled-back take returns its events to the head in their original order.
  * Unlike Flume, take() on an empty channel returns null at once instead of waiting keep-alive:
  * the sink runner's back-off wakes on new data (sink-runner.ts), so nothing spins and a sink's
@@ -32,6 +33,16 @@ const SLOT_BYTES = 100
 
 export const slotsOf = (event: FlowEvent): number => Math.ceil(event.body.byteLength / SLOT_BYTES)
 
+/**
+ * Body slots a byteCapacity allows once the buffer percentage is set aside. As in Flume's
+ * MemoryChannel.configure, fewer than one slot (byteCapacity 0, or a value under one slot after
+ * the buffer) means no byte bound: otherwise every put would wait keep-alive and fail.
+ */
+export function byteCapacitySlotsOf(byteCapacity: number, bufferPercentage: number): number {
+  const slots = Math.floor(byteCapacity * (1 - bufferPercentage / 100) / SLOT_BYTES)
+  return slots < 1 ? Number.POSITIVE_INFINITY : slots
+}
+
 export class MemoryChannel implements Channel {
   readonly type = 'memory'
   readonly capacity: number
@@ -51,7 +62,7 @@ export class MemoryChannel implements Channel {
     const byteCapacity = options.byteCapacity
       ?? Math.floor(v8.getHeapStatistics().heap_size_limit * 0.8)
     const bufferPercentage = options.byteCapacityBufferPercentage ?? 20
-    this.byteCapacitySlots = Math.floor(byteCapacity * (1 - bufferPercentage / 100) / SLOT_BYTES)
+    this.byteCapacitySlots = byteCapacitySlotsOf(byteCapacity, bufferPercentage)
     this.keepAliveMs = (options.keepAliveSeconds ?? 3) * 1000
     this.counter = channelCounter(name)
   }

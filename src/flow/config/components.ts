@@ -72,7 +72,7 @@ export function buildChannel(props: Props, context: BuildContext): Channel {
   }
   const keepAliveSeconds = props.int('keep-alive', 3, 0)
   if (type === 'memory') {
-    const byteCapacity = props.has('byteCapacity') ? props.int('byteCapacity', 0, 1) : undefined
+    const byteCapacity = props.has('byteCapacity') ? props.int('byteCapacity', 0, 0) : undefined
     return new MemoryChannel(props.name, { capacity, transactionCapacity, keepAliveSeconds,
       ...(byteCapacity === undefined ? {} : { byteCapacity }),
       byteCapacityBufferPercentage: props.int('byteCapacityBufferPercentage', 20, 0, 99) })
