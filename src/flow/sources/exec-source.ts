@@ -8,14 +8,22 @@
  * already read are lost (EventLostCount), then the command restarts after restartThrottle ms if
  * `restart` is set. Short of a refusal nothing is lost: while a batch commits, stdout is paused,
  * so a fast command blocks on its pipe instead of growing our memory.
+ *
+ * Line length (a sluice extension; Flume's exec reads lines of any length): a line longer than
+ * maxLineLengthBytes (default DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES = 512 KiB, the `\n` not counted)
+ * is dropped and counted (EventReadFail, a warning), so a command printing without newlines
+ * (`cat /dev/zero`) costs at most that much memory. Lines are scanned once (bounded-lines.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { ChannelProcessor } from '../channel-processor.js'
 import type { FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
+import { BoundedLineSplitter } from './bounded-lines.js'
 import type { EventDrivenSource } from './source.js'
 
 const KILL_GRACE_MS = 2000
+/** Large enough for any log line we know of, small enough that batchSize of them fit in RAM. */
+export const DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES = 512 * 1024
 
 export interface ExecOptions {
   command: string
@@ -25,6 +33,8 @@ export interface ExecOptions {
   logStdErr: boolean
   batchSize: number
   batchTimeoutMs: number
+  /** Longest stdout line kept, `\n` not counted; longer ones are dropped and counted. */
+  maxLineLengthBytes?: number
 }
 
 export class ExecSource implements EventDrivenSource {
@@ -74,24 +84,32 @@ export class ExecSource implements EventDrivenSource {
       : [...shell.split(/\s+/), this.options.command]
     const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
-    let pending = ''
-    child.stdout!.setEncoding('utf8')
-    child.stdout!.on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n')
-      pending = lines.pop()!
-      for (const line of lines) this.add(child, Buffer.from(line.replace(/\r$/, ''), 'utf8'))
-    })
+    const lines = this.splitterFor(child)
+    child.stdout!.on('data', (chunk: Buffer) => lines.push(chunk))
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', (text: string) => {
       if (this.options.logStdErr) this.logger.info(`source ${this.name} stderr: ${text.trimEnd()}`)
     })
     child.on('error', (error) => this.logger.error(`source ${this.name}: ${error.message}`))
     this.exited = new Promise((resolve) => child.on('close', () => {
-      if (pending !== '') this.add(child, Buffer.from(pending, 'utf8'))
+      lines.end()
       this.flush()
       resolve()
       this.onExit()
     }))
+  }
+
+  private splitterFor(child: ChildProcess): BoundedLineSplitter {
+    const maxLineLengthBytes =
+      this.options.maxLineLengthBytes ?? DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES
+    return new BoundedLineSplitter(maxLineLengthBytes, {
+      onLine: (line) => this.add(child, toBody(line)),
+      onOverLong: () => {
+        this.counter.add('EventReadFail')
+        this.logger.warn(`source ${this.name}: dropped a line longer than ` +
+          `${maxLineLengthBytes} bytes from command: ${this.options.command}`)
+      },
+    })
   }
 
   private add(child: ChildProcess, line: Buffer): void {
@@ -141,4 +159,14 @@ export class ExecSource implements EventDrivenSource {
       if (!this.stopped) this.launch()
     }, this.options.restartThrottleMs)
   }
+}
+
+/**
+ * The event body of a stdout line: without a trailing `\r` (as readLine), and decoded then
+ * re-encoded as UTF-8 like Flume's charset reader, so malformed bytes become U+FFFD.
+ */
+function toBody(line: Buffer): Buffer {
+  const end = line.byteLength > 0 && line[line.byteLength - 1] === 0x0d ? line.byteLength - 1
+    : line.byteLength
+  return Buffer.from(line.toString('utf8', 0, end), 'utf8')
 }

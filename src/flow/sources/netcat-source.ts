@@ -1,13 +1,20 @@
 /**
  * Flume's netcat source (NetcatSource, reference §2.1): a TCP server that turns each `\n`-ended
  * line into an event (the body keeps a `\r` if the client sent one, as Flume does) and answers
- * `OK\n` per event (`ack-every-event`), or `FAILED: <reason>\n` when the channel refused it.
+ * `OK\n` per event (`ack-every-event`), or `FAILED: <reason>\n` when the channel refused it. As in
+ * Flume, FAILED is written whatever `ack-every-event` says: that setting silences OKs only.
  *
- * Backpressure: a connection's socket is paused while its lines are being committed, so a client
- * faster than the channel fills its TCP window and blocks instead of growing our memory; a full
- * channel (after keep-alive) answers FAILED and the client must resend. Per connection at most
- * max-line-length + one socket chunk is buffered. `batchSize` (a sluice addition, default 1 =
- * Flume's one event per commit) lets the lines already received share one commit.
+ * Backpressure, both ways:
+ *   - reading: a connection's socket is paused while its lines are being committed, so a client
+ *     faster than the channel fills its TCP window and blocks instead of growing our memory; a
+ *     full channel (after keep-alive) answers FAILED and the client must resend.
+ *   - replies: a client that does not read its replies stops being read. Once socket.write()
+ *     reports a full write buffer, no further batch is committed and the socket is not resumed
+ *     until 'drain', so the replies held per connection stay within the socket's
+ *     writableHighWaterMark + the replies of one batch (batchSize lines).
+ * Per connection at most max-line-length + one socket chunk of input is buffered. `batchSize`
+ * (a sluice addition, default 1 = Flume's one event per commit) lets the lines already received
+ * share one commit.
  */
 import * as net from 'node:net'
 import type { ChannelProcessor } from '../channel-processor.js'
@@ -31,6 +38,8 @@ export class NetcatSource implements EventDrivenSource {
   onAccepted: ((events: FlowEvent[]) => void) | null = null
   private server: net.Server | null = null
   private readonly connections = new Map<net.Socket, Promise<void>>()
+  /** Connections not read because their replies wait for 'drain'; each maps to its wake-up. */
+  private readonly blockedOnReplies = new Map<net.Socket, () => void>()
   private stopping = false
 
   constructor(readonly name: string, readonly processor: ChannelProcessor,
@@ -46,6 +55,13 @@ export class NetcatSource implements EventDrivenSource {
   get port(): number {
     const address = this.server?.address()
     return typeof address === 'object' && address !== null ? address.port : this.options.port
+  }
+
+  /** Instrumentation: connections held back by unread replies, and the reply bytes queued. */
+  replyBacklog(): { blockedConnections: number; bufferedReplyBytes: number } {
+    let bufferedReplyBytes = 0
+    for (const socket of this.connections.keys()) bufferedReplyBytes += socket.writableLength
+    return { blockedConnections: this.blockedOnReplies.size, bufferedReplyBytes }
   }
 
   async start(): Promise<void> {
@@ -66,6 +82,8 @@ export class NetcatSource implements EventDrivenSource {
 
   async stop(): Promise<void> {
     this.stopping = true
+    // A client that never reads would hold its 'drain' wait, and so stop(), forever.
+    for (const wake of this.blockedOnReplies.values()) wake()
     const server = this.server
     this.server = null
     const closed = server === null ? Promise.resolve()
@@ -92,6 +110,7 @@ export class NetcatSource implements EventDrivenSource {
         const lines: (Buffer | null)[] = []
         ;({ pending, skipping } = this.splitLines(pending, skipping, lines))
         await this.commitLines(socket, lines)
+        await this.repliesDrained(socket)
         if (!this.stopping && !socket.destroyed) socket.resume()
       })
       this.connections.set(socket, draining)
@@ -126,6 +145,25 @@ export class NetcatSource implements EventDrivenSource {
     }
   }
 
+  /**
+   * Resolves once the socket's write buffer is below its high-water mark (at once if it is),
+   * or when the socket closes or the source stops: the caller must not read or commit more.
+   */
+  private repliesDrained(socket: net.Socket): Promise<void> {
+    if (!socket.writableNeedDrain || socket.destroyed || this.stopping) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        socket.off('drain', wake)
+        socket.off('close', wake)
+        this.blockedOnReplies.delete(socket)
+        resolve()
+      }
+      this.blockedOnReplies.set(socket, wake)
+      socket.on('drain', wake)
+      socket.on('close', wake)
+    })
+  }
+
   private refuseLongLine(socket: net.Socket): void {
     this.counter.add('EventReadFail')
     if (socket.destroyed) return
@@ -138,6 +176,9 @@ export class NetcatSource implements EventDrivenSource {
     let start = 0
     while (start < lines.length) {
       // Stopping: lines not yet committed were never acknowledged; the client resends them.
+      if (this.stopping) break
+      // Replies not yet taken by the client: commit nothing more until they drain.
+      await this.repliesDrained(socket)
       if (this.stopping) break
       if (lines[start] === null) {
         this.refuseLongLine(socket)
@@ -163,8 +204,12 @@ export class NetcatSource implements EventDrivenSource {
       reply = 'OK\n'
     } catch (error) {
       this.counter.add('ChannelWriteFail')
+      this.logger.warn(`source ${this.name}: Error processing ${batch.length} events: ` +
+        (error as Error).message)
       reply = `FAILED: ${(error as Error).message}\n`
     }
-    if (this.options.ackEveryEvent && !socket.destroyed) socket.write(reply.repeat(batch.length))
+    // Flume's NetcatSource: ack-every-event silences OK only; a refusal is always answered.
+    const answer = this.options.ackEveryEvent || reply !== 'OK\n'
+    if (answer && !socket.destroyed) socket.write(reply.repeat(batch.length))
   }
 }
