@@ -248,6 +248,14 @@ describe('the properties format and the key grammar', () => {
     expect(graph.problems).toEqual([])
   })
 
+  it('reads the exec source\'s max-line-length (sluice\'s bound) and rejects a bad one', () => {
+    const exec = (value: string) => [...BASE.filter((l) => !l.startsWith('a1.sources.r1.type')),
+      'a1.sources.r1.type = exec', 'a1.sources.r1.command = cat',
+      `a1.sources.r1.max-line-length = ${value}`]
+    expect(load(exec('1024'), true).problems).toEqual([])
+    expectPruned(exec('0'), /max-line-length/)
+  })
+
   it('matches type aliases case-insensitively and accepts Flume class names', () => {
     const graph = load(BASE.map((l) => l.replace('type = memory', 'type = MEMORY')
       .replace('type = seq', 'type = org.apache.flume.source.SequenceGeneratorSource')

@@ -15,7 +15,7 @@ import { buildSelector } from '../selectors.js'
 import { LoggerSink, NullSink } from '../sinks/basic-sinks.js'
 import { FileRollSink } from '../sinks/file-roll-sink.js'
 import type { Sink } from '../sinks/sink.js'
-import { ExecSource } from '../sources/exec-source.js'
+import { DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES, ExecSource } from '../sources/exec-source.js'
 import { HttpSource } from '../sources/http-source.js'
 import { NetcatSource } from '../sources/netcat-source.js'
 import { SeqSource } from '../sources/seq-source.js'
@@ -127,6 +127,8 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
         restartThrottleMs: props.int('restartThrottle', 10_000),
         logStdErr: props.bool('logStdErr', false), batchSize: props.int('batchSize', 20, 1),
         batchTimeoutMs: props.int('batchTimeout', 3000, 1),
+        // sluice's bound on one stdout line (Flume's exec has none), named as netcat's key.
+        maxLineLengthBytes: props.int('max-line-length', DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES, 1),
       }, logger)
     default:
       return new SeqSource(props.name, processor, {
