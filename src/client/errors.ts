@@ -97,6 +97,7 @@ export const PROTOCOL_ERRORS: Record<number, ProtocolErrorSpec> = {
   18: spec('RECORD_LIST_TOO_LARGE', false, 'The message batch is larger than the max segment'),
   21: spec('INVALID_REQUIRED_ACKS', false, 'Produce request specified an invalid value for acks'),
   22: spec('ILLEGAL_GENERATION', false, 'Specified group generation id is not valid'),
+  16: spec('NOT_COORDINATOR', true, 'This is not the correct coordinator for this group'),
   23: spec('INCONSISTENT_GROUP_PROTOCOL', false,
     "The group member's protocol type or protocols are incompatible with the group"),
   24: spec('INVALID_GROUP_ID', false, 'The configured groupId is invalid'),

@@ -182,7 +182,13 @@ export class GroupCoordinator {
     if (member !== undefined) this.refreshSession(group, member)
     const { records, outcomes } = commitRecords(group.groupId, request, this.clock.now(),
       this.maxOffsetMetadataBytes)
-    await this.writer.write(records)
+    try {
+      await this.writer.write(records)
+    } catch {
+      // The offsets log refused the write (a storage error): each partition is answered as
+      // Kafka answers it, a retriable NOT_COORDINATOR, and nothing is applied.
+      return outcome(GroupErrorCode.NOT_COORDINATOR)
+    }
     for (const record of records) this.apply(record)
     return outcomes
   }

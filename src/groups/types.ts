@@ -12,6 +12,8 @@
 export const GroupErrorCode = {
   NONE: 0,
   OFFSET_METADATA_TOO_LARGE: 12,
+  /** What Kafka answers a commit its offsets log could not store (KAFKA_STORAGE_ERROR). */
+  NOT_COORDINATOR: 16,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
   INVALID_GROUP_ID: 24,

@@ -215,6 +215,22 @@ describe('offsets', () => {
     expect(coordinator.listGroups()).toEqual([])
   })
 
+  it('answers NOT_COORDINATOR, applying nothing, when the offsets log refuses a commit',
+    async () => {
+      const store = new MemoryOffsetStore()
+      const coordinator = await GroupCoordinator.open({ store, clock: new FakeClock() })
+      const commit = (offset: number) => coordinator.commitOffsets({ groupId: 'g', memberId: '',
+        generationId: -1, offsets: [{ topic: 't', partition: 0, offset, metadata: null }] })
+      await commit(5)
+      const write = store.write.bind(store)
+      store.write = async () => { throw new Error('disk full') }
+      expect((await commit(9))[0]!.errorCode).toBe(GroupErrorCode.NOT_COORDINATOR)
+      expect(coordinator.fetchOffsets({ groupId: 'g', topics: [{ topic: 't',
+        partitions: [0] }] })[0]!.offset).toBe(5)
+      store.write = write
+      expect((await commit(10))[0]!.errorCode).toBe(0)
+    })
+
   it('cuts a long client id in the member id so it stays a short string', async () => {
     const { coordinator } = await setup()
     const first = await coordinator.join({ ...joinRequest(), clientId: 'c'.repeat(32_000) })
