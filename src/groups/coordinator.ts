@@ -77,6 +77,14 @@ export class GroupCoordinator {
     if (request.memberId === '') {
       this.groups.set(group.groupId, group)
       const memberId = `${memberIdPrefix(request.clientId)}-${randomUUID()}`
+      const instanceId = request.groupInstanceId ?? null
+      if (instanceId !== null) {
+        // A static member that restarted: its old incarnation is gone for good, so it is
+        // removed now (a prompt rebalance) instead of after its session or rebalance timeout.
+        // Static members are exempt from the member-id round trip (KIP-394), as in Kafka.
+        this.fenceInstance(group, instanceId)
+        return this.joinAsMember(group, memberId, request)
+      }
       if (!request.requireKnownMemberId) return this.joinAsMember(group, memberId, request)
       const cancel = this.clock.schedule(request.sessionTimeoutMs, () => {
         group.pendingMembers.delete(memberId)
@@ -271,6 +279,7 @@ export class GroupCoordinator {
       sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
       protocols: request.protocols, assignment: Buffer.alloc(0),
       awaitingJoin: null, awaitingSync: null, cancelSession: null,
+      groupInstanceId: request.groupInstanceId ?? null,
     }
     if (group.members.size === 0) group.protocolType = request.protocolType
     group.members.set(memberId, member)
@@ -390,6 +399,16 @@ export class GroupCoordinator {
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group)
     else if (group.state === 'Stable' || group.state === 'CompletingRebalance') {
       this.prepareRebalance(group)
+    }
+  }
+
+  /** Removes the current member holding `groupInstanceId`, if any (its id is then unknown). */
+  private fenceInstance(group: Group, groupInstanceId: string): void {
+    for (const member of group.members.values()) {
+      if (member.groupInstanceId === groupInstanceId) {
+        this.removeMember(group, member)
+        return
+      }
     }
   }
 

@@ -29,6 +29,8 @@ export interface Member {
   /** A parked SyncGroup, answered when the leader's assignment arrives. */
   awaitingSync: ((response: SyncGroupResponse) => void) | null
   cancelSession: (() => void) | null
+  /** group.instance.id of a static member, null for a dynamic one. */
+  groupInstanceId: string | null
 }
 
 export interface CommittedOffset extends StoredOffset {
@@ -126,7 +128,8 @@ export class Group {
       memberId,
       members: isLeader
         ? [...this.members.values()]
-          .map((m) => ({ memberId: m.memberId, metadata: this.metadataOf(m) }))
+          .map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId,
+            metadata: this.metadataOf(m) }))
         : [],
     }
   }

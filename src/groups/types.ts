@@ -52,10 +52,16 @@ export interface JoinGroupRequest {
    * it. False (v0–3) adds the member at once.
    */
   requireKnownMemberId: boolean
+  /**
+   * KIP-345's group.instance.id (JoinGroup v5+), null for a dynamic member. A join naming the
+   * instance id of a current member replaces that member at once (see the coordinator).
+   */
+  groupInstanceId?: string | null
 }
 
 export interface JoinGroupMember {
   memberId: string
+  groupInstanceId?: string | null
   metadata: Buffer
 }
 

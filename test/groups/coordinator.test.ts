@@ -231,6 +231,27 @@ describe('offsets', () => {
       expect((await commit(10))[0]!.errorCode).toBe(0)
     })
 
+  it('replaces a restarted static member at once, without waiting out its timeouts', async () => {
+    const { coordinator } = await setup()
+    const staticJoin = (instance: string, memberId = '') =>
+      coordinator.join({ ...joinRequest(memberId), groupInstanceId: instance })
+    // Static members skip the member-id round trip.
+    const a = await staticJoin('inst-a')
+    expect(a.errorCode).toBe(0)
+    expect(a.members.map((m) => m.groupInstanceId)).toEqual(['inst-a'])
+    await coordinator.sync({ groupId: 'g', memberId: a.memberId, generationId: a.generationId,
+      assignments: [{ memberId: a.memberId, assignment: Buffer.from('all') }] })
+    // inst-a restarts without leaving: its new incarnation joins with no member id.
+    const again = await staticJoin('inst-a')
+    expect(again.errorCode).toBe(0)
+    expect(again.memberId).not.toBe(a.memberId)
+    expect(again.generationId).toBeGreaterThan(a.generationId)
+    expect(coordinator.heartbeat({ groupId: 'g', memberId: a.memberId,
+      generationId: a.generationId })).toBe(GroupErrorCode.UNKNOWN_MEMBER_ID)
+    expect(coordinator.describeGroups(['g'])[0]!.members.map((m) => m.memberId))
+      .toEqual([again.memberId])
+  })
+
   it('cuts a long client id in the member id so it stays a short string', async () => {
     const { coordinator } = await setup()
     const first = await coordinator.join({ ...joinRequest(), clientId: 'c'.repeat(32_000) })

@@ -3,7 +3,9 @@
  * The reply may be parked for a whole rebalance (up to the rebalance timeout); the server keeps
  * answering the connection's requests in order, so clients put it on its own request slot.
  * v4+: a new member first gets MEMBER_ID_REQUIRED with its id and joins again with it. v0 has
- * no rebalance timeout; the session timeout stands in, as in Kafka.
+ * no rebalance timeout; the session timeout stands in, as in Kafka. v5's group.instance.id
+ * (static membership) is honoured in part: a restarted static member replaces its old
+ * incarnation at once, through a rebalance (Kafka skips that rebalance when nothing changed).
  */
 import { array, field, message } from '../protocol/schema.js'
 import { register } from './registry.js'
@@ -46,6 +48,7 @@ interface JoinGroupRequest {
   sessionTimeoutMs: number
   rebalanceTimeoutMs: number
   memberId: string
+  groupInstanceId: string | null
   protocolType: string
   protocols: { name: string; metadata: Buffer }[]
 }
@@ -70,6 +73,7 @@ register({
       // Copied: the request frame's memory is not kept beyond the request.
       protocols: join.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       requireKnownMemberId: context.version >= MEMBER_ID_REQUIRED_VERSION,
+      groupInstanceId: join.groupInstanceId ?? null,
     })
     return {
       throttleTimeMs: 0,
@@ -78,7 +82,8 @@ register({
       protocolName: joined.protocolName,
       leader: joined.leaderId,
       memberId: joined.memberId,
-      members: joined.members.map((m) => ({ memberId: m.memberId, metadata: m.metadata })),
+      members: joined.members.map((m) => ({ memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })),
     }
   },
 })
