@@ -4,16 +4,27 @@
  * protocol-neutral requests (./types.ts). The embedded client and the Kafka wire protocol both
  * drive this one coordinator. Semantics follow kafka-protocol.md §4 rule by rule.
  *
+ * This file owns the membership state machine (join, sync, heartbeat, leave, rebalance, session
+ * expiry, static-member fencing, cleanup of unused groups) and the map of groups; the offset
+ * side (commit checks, record building, fetch) is ./committed-offsets.ts and the administration
+ * side (describe, list, delete) is ./group-admin.ts. The class sequences them.
+ *
  * Time comes from a GroupClock (session expiry, rebalance timeout), so tests advance it by hand.
  * Committed offsets go to an OffsetStore before a commit is answered, and are replayed on open.
  *
  * Invariants: a commit is visible to fetchOffsets only once the store has it; store writes are
  * applied in the order they were issued; a member with a parked request is never expired.
  */
-import { randomUUID } from 'node:crypto'
-import { Group, offsetKey, sameProtocols, type Member } from './group.js'
-import { SerialWriter, commitRecords, fetchCommitted } from './committed-offsets.js'
-import type { OffsetRecord, OffsetStore } from './offset-store.js'
+import {
+  Group, groupFor, isUnused, joinError, newMember, newMemberId, sameProtocols, syncError,
+  type Member,
+} from './group.js'
+import {
+  SerialWriter, applyRecord, checkCommit, commitRecords, fetchCommitted, refuseCommit,
+  replayOffsets,
+} from './committed-offsets.js'
+import { deleteGroups, describeGroups, listGroups } from './group-admin.js'
+import type { OffsetStore } from './offset-store.js'
 import {
   GroupErrorCode, systemClock, type DeleteGroupOutcome, type FetchedOffset, type GroupClock,
   type GroupDescription, type GroupErrorCodeValue, type GroupListing, type HeartbeatRequest,
@@ -32,8 +43,6 @@ export interface CoordinatorOptions {
   /** Kafka's offset.metadata.max.bytes. Default 4096. */
   maxOffsetMetadataBytes?: number
 }
-
-const NO_GENERATION = -1
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
@@ -56,10 +65,7 @@ export class GroupCoordinator {
   /** Replays the store: every group with committed offsets comes back Empty. */
   static async open(options: CoordinatorOptions): Promise<GroupCoordinator> {
     const coordinator = new GroupCoordinator(options.store, options)
-    for (const record of await options.store.load()) coordinator.apply(record)
-    for (const [groupId, group] of coordinator.groups) {
-      if (group.offsets.size === 0) coordinator.groups.delete(groupId)
-    }
+    replayOffsets(coordinator.groups, await options.store.load())
     return coordinator
   }
 
@@ -76,7 +82,7 @@ export class GroupCoordinator {
     }
     if (request.memberId === '') {
       this.groups.set(group.groupId, group)
-      const memberId = `${memberIdPrefix(request.clientId)}-${randomUUID()}`
+      const memberId = newMemberId(request.clientId)
       const instanceId = request.groupInstanceId ?? null
       if (instanceId !== null) {
         // A static member that restarted: its old incarnation is gone for good, so it is
@@ -181,11 +187,9 @@ export class GroupCoordinator {
   // ---- offsets ---------------------------------------------------------------------------
 
   async commitOffsets(request: OffsetCommitRequest): Promise<PartitionOutcome[]> {
-    const refused = this.checkCommit(request)
-    const outcome = (errorCode: GroupErrorCodeValue) => request.offsets.map((o) =>
-      ({ topic: o.topic, partition: o.partition, errorCode }))
-    if (refused !== null) return outcome(refused)
-    const group = this.groupFor(request.groupId)
+    const refused = checkCommit(this.groups.get(request.groupId), request)
+    if (refused !== null) return refuseCommit(request, refused)
+    const group = groupFor(this.groups, request.groupId)
     const member = group.members.get(request.memberId)
     if (member !== undefined) this.refreshSession(group, member)
     const { records, outcomes } = commitRecords(group.groupId, request, this.clock.now(),
@@ -195,9 +199,10 @@ export class GroupCoordinator {
     } catch {
       // The offsets log refused the write (a storage error): each partition is answered as
       // Kafka answers it, a retriable NOT_COORDINATOR, and nothing is applied.
-      return outcome(GroupErrorCode.NOT_COORDINATOR)
+      return refuseCommit(request, GroupErrorCode.NOT_COORDINATOR)
     }
-    for (const record of records) this.apply(record)
+    // Looked up again: the group may have been deleted or cleaned up while the write was pending.
+    for (const record of records) applyRecord(groupFor(this.groups, record.groupId), record)
     return outcomes
   }
 
@@ -208,37 +213,16 @@ export class GroupCoordinator {
   // ---- administration --------------------------------------------------------------------
 
   describeGroups(groupIds: string[]): GroupDescription[] {
-    return groupIds.map((groupId) => this.groups.get(groupId)?.describe()
-      ?? { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] })
+    return describeGroups(this.groups, groupIds)
   }
 
   listGroups(): GroupListing[] {
-    return [...this.groups.values()].map((g) => ({
-      groupId: g.groupId, protocolType: g.protocolType, state: g.state,
-    }))
+    return listGroups(this.groups)
   }
 
-  async deleteGroups(groupIds: string[]): Promise<DeleteGroupOutcome[]> {
-    const outcomes: DeleteGroupOutcome[] = []
-    for (const groupId of groupIds) {
-      const group = this.groups.get(groupId)
-      let errorCode: GroupErrorCodeValue = GroupErrorCode.NONE
-      if (typeof groupId !== 'string' || groupId.length === 0) {
-        errorCode = GroupErrorCode.INVALID_GROUP_ID
-      } else if (group === undefined) errorCode = GroupErrorCode.GROUP_ID_NOT_FOUND
-      else if (group.members.size > 0) errorCode = GroupErrorCode.NON_EMPTY_GROUP
-      else {
-        const tombstones = [...group.offsets.values()].map((o) => ({
-          groupId, topic: o.topic, partition: o.partition, value: null,
-        }))
-        await this.writer.write(tombstones)
-        group.state = 'Dead'
-        for (const cancel of group.pendingMembers.values()) cancel()
-        this.groups.delete(groupId)
-      }
-      outcomes.push({ groupId, errorCode })
-    }
-    return outcomes
+  // Not async: the promise is deleteGroups' own, so no extra microtask turn is added.
+  deleteGroups(groupIds: string[]): Promise<DeleteGroupOutcome[]> {
+    return deleteGroups(this.groups, this.writer, groupIds)
   }
 
   /** Cancels every timer and answers parked requests; members must rejoin a new coordinator. */
@@ -274,13 +258,7 @@ export class GroupCoordinator {
 
   private joinAsMember(group: Group, memberId: string, request: JoinGroupRequest)
     : Promise<JoinGroupResponse> {
-    const member: Member = {
-      memberId, clientId: request.clientId, clientHost: request.clientHost,
-      sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-      protocols: request.protocols, assignment: Buffer.alloc(0),
-      awaitingJoin: null, awaitingSync: null, cancelSession: null,
-      groupInstanceId: request.groupInstanceId ?? null,
-    }
+    const member = newMember(memberId, request)
     if (group.members.size === 0) group.protocolType = request.protocolType
     group.members.set(memberId, member)
     this.refreshSession(group, member)
@@ -418,23 +396,6 @@ export class GroupCoordinator {
     group.members.delete(member.memberId)
   }
 
-  private checkCommit(request: OffsetCommitRequest): GroupErrorCodeValue | null {
-    if (typeof request.groupId !== 'string' || request.groupId.length === 0) {
-      return GroupErrorCode.INVALID_GROUP_ID
-    }
-    const group = this.groups.get(request.groupId)
-    if (request.generationId < 0 && request.memberId === '') {
-      // A "simple" commit (admin tools, manual assignment) only on a group with no members.
-      return group === undefined || group.members.size === 0
-        ? null : GroupErrorCode.UNKNOWN_MEMBER_ID
-    }
-    if (group === undefined) return GroupErrorCode.UNKNOWN_MEMBER_ID
-    if (group.state === 'CompletingRebalance') return GroupErrorCode.REBALANCE_IN_PROGRESS
-    if (!group.members.has(request.memberId)) return GroupErrorCode.UNKNOWN_MEMBER_ID
-    if (request.generationId !== group.generationId) return GroupErrorCode.ILLEGAL_GENERATION
-    return null
-  }
-
   /**
    * Forgets a group that holds nothing (no members, none pending, no committed offsets) after
    * GROUP_CLEANUP_DELAY_MS, as Kafka's periodic group cleanup does: until then it is described
@@ -450,48 +411,8 @@ export class GroupCoordinator {
       }
     })
   }
-
-  private groupFor(groupId: string): Group {
-    let group = this.groups.get(groupId)
-    if (group === undefined) {
-      group = new Group(groupId)
-      this.groups.set(groupId, group)
-    }
-    return group
-  }
-
-  private apply(record: OffsetRecord): void {
-    const group = this.groupFor(record.groupId)
-    const key = offsetKey(record.topic, record.partition)
-    if (record.value === null) group.offsets.delete(key)
-    else {
-      group.offsets.set(key, { topic: record.topic, partition: record.partition, ...record.value })
-    }
-  }
 }
 
 /** Kafka's offsets.retention.check.interval.ms: how often it removes groups left empty. */
 export const GROUP_CLEANUP_DELAY_MS = 10 * 60 * 1000
-
-function isUnused(group: Group): boolean {
-  return group.state === 'Empty' && group.members.size === 0 && group.pendingMembers.size === 0
-    && group.offsets.size === 0
-}
-
-/** Kafka's member ids start with the client id; a long one is cut so ids stay short strings. */
-const MAX_MEMBER_ID_PREFIX_CHARS = 255
-
-function memberIdPrefix(clientId: string): string {
-  return clientId.slice(0, MAX_MEMBER_ID_PREFIX_CHARS)
-}
-
-function joinError(errorCode: GroupErrorCodeValue, memberId: string): JoinGroupResponse {
-  return {
-    errorCode, generationId: NO_GENERATION, protocolName: '', leaderId: '', memberId, members: [],
-  }
-}
-
-function syncError(errorCode: GroupErrorCodeValue): SyncGroupResponse {
-  return { errorCode, assignment: Buffer.alloc(0) }
-}
 

@@ -12,8 +12,10 @@
  * Invariants: a member with a parked JoinGroup or SyncGroup is never expired; `leaderId` is a
  * member whenever the state is CompletingRebalance or Stable; generationId only grows.
  */
+import { randomUUID } from 'node:crypto'
 import type {
-  GroupDescription, GroupProtocol, GroupState, JoinGroupResponse, StoredOffset, SyncGroupResponse,
+  GroupDescription, GroupErrorCodeValue, GroupProtocol, GroupState, JoinGroupRequest,
+  JoinGroupResponse, StoredOffset, SyncGroupResponse,
 } from './types.js'
 
 export interface Member {
@@ -135,6 +137,27 @@ export class Group {
   }
 }
 
+/** The group `groupId` in `groups`, created Empty and registered if it is not there. */
+export function groupFor(groups: Map<string, Group>, groupId: string): Group {
+  let group = groups.get(groupId)
+  if (group === undefined) {
+    group = new Group(groupId)
+    groups.set(groupId, group)
+  }
+  return group
+}
+
+/** A member as it joins: nothing assigned, nothing parked, no session timer yet. */
+export function newMember(memberId: string, request: JoinGroupRequest): Member {
+  return {
+    memberId, clientId: request.clientId, clientHost: request.clientHost,
+    sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+    protocols: request.protocols, assignment: Buffer.alloc(0),
+    awaitingJoin: null, awaitingSync: null, cancelSession: null,
+    groupInstanceId: request.groupInstanceId ?? null,
+  }
+}
+
 export function offsetKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
 }
@@ -142,4 +165,30 @@ export function offsetKey(topic: string, partition: number): string {
 export function sameProtocols(a: GroupProtocol[], b: GroupProtocol[]): boolean {
   return a.length === b.length
     && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata))
+}
+
+/** Whether the group holds nothing, so the coordinator may forget it (its periodic cleanup). */
+export function isUnused(group: Group): boolean {
+  return group.state === 'Empty' && group.members.size === 0 && group.pendingMembers.size === 0
+    && group.offsets.size === 0
+}
+
+/** Kafka's member ids start with the client id; a long one is cut so ids stay short strings. */
+const MAX_MEMBER_ID_PREFIX_CHARS = 255
+
+export function newMemberId(clientId: string): string {
+  return `${clientId.slice(0, MAX_MEMBER_ID_PREFIX_CHARS)}-${randomUUID()}`
+}
+
+const NO_GENERATION = -1
+
+/** A refused or abandoned JoinGroup: no generation, no leader, no members. */
+export function joinError(errorCode: GroupErrorCodeValue, memberId: string): JoinGroupResponse {
+  return {
+    errorCode, generationId: NO_GENERATION, protocolName: '', leaderId: '', memberId, members: [],
+  }
+}
+
+export function syncError(errorCode: GroupErrorCodeValue): SyncGroupResponse {
+  return { errorCode, assignment: Buffer.alloc(0) }
 }
