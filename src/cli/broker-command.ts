@@ -16,7 +16,9 @@ import type { Durability } from '../engine/types.js'
 import { SluiceError } from '../errors.js'
 import { GroupCoordinator } from '../groups/coordinator.js'
 import { LogOffsetStore } from '../groups/offset-store.js'
-import { DEFAULT_MAX_REQUEST_BYTES, startBroker, stderrLogger } from '../kafka/index.js'
+import {
+  DEFAULT_MAX_REQUEST_BYTES, startBroker, stderrLogger, type KafkaBroker,
+} from '../kafka/index.js'
 
 interface BrokerCommandOptions {
   dataDir: string
@@ -46,22 +48,32 @@ export function registerBrokerCommand(root: Command): void {
 }
 
 async function runBroker(options: BrokerCommandOptions): Promise<void> {
+  // Every flag is checked before the log opens: a bad one must not leave shard threads behind.
   const listen = parseHostPort(options.listen, '--listen')
   const advertised = options.advertisedListener === undefined ? null
     : parseHostPort(options.advertisedListener, '--advertised-listener')
+  const defaultPartitions = positiveInteger(options.defaultPartitions, '--default-partitions')
+  const maxRequestBytes = positiveInteger(options.maxRequestBytes, '--max-request-bytes')
   const log = await Log.open({ dataDir: options.dataDir })
-  const coordinator = await GroupCoordinator.open({ store: await LogOffsetStore.open(log) })
-  const broker = await startBroker({
-    log, coordinator, host: listen.host, port: listen.port,
-    ...(advertised === null ? {} : { advertisedHost: advertised.host,
-      advertisedPort: advertised.port }),
-    autoCreateTopics: options.autoCreateTopics,
-    defaultPartitions: positiveInteger(options.defaultPartitions, '--default-partitions'),
-    topicDefaults: options.defaultDurability === undefined ? {}
-      : { durability: options.defaultDurability },
-    maxRequestBytes: positiveInteger(options.maxRequestBytes, '--max-request-bytes'),
-    logger: stderrLogger('info'),
-  })
+  let coordinator: GroupCoordinator | null = null
+  let broker: KafkaBroker
+  try {
+    coordinator = await GroupCoordinator.open({ store: await LogOffsetStore.open(log) })
+    broker = await startBroker({
+      log, coordinator, host: listen.host, port: listen.port,
+      ...(advertised === null ? {} : { advertisedHost: advertised.host,
+        advertisedPort: advertised.port }),
+      autoCreateTopics: options.autoCreateTopics, defaultPartitions,
+      topicDefaults: options.defaultDurability === undefined ? {}
+        : { durability: options.defaultDurability },
+      maxRequestBytes, logger: stderrLogger('info'),
+    })
+  } catch (error) {
+    // A port in use, say: close cleanly, so the process exits with the error.
+    coordinator?.close()
+    await log.close()
+    throw error
+  }
   process.stdout.write(`sluice broker listening on ${broker.address}:${broker.port}\n`)
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -76,9 +76,10 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
   const logger = options.logger ?? stderrLogger()
   const connections = new Set<Connection>()
   const server = net.createServer()
+  const port = options.port ?? 9092
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 9092, host, () => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)))
+    server.listen(port, host, () => {
       server.off('error', reject)
       resolve()
     })
@@ -148,4 +149,17 @@ function resolveLimits(options: BrokerOptions): ConnectionLimits {
 /** A wildcard address cannot be connected to; tell clients to use loopback instead. */
 function advertisable(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+}
+
+/** A listen failure (port taken, address not ours, no permission) as a typed error. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use',
+    EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+  }
+  const reason = error.code === undefined ? undefined : why[error.code]
+  if (reason === undefined) return error
+  return new SluiceError('SLUICE_ERR_INVALID_CONFIG', `cannot listen on ${host}:${port}: ` +
+    `${reason} (${error.code}); choose another address or port`, { cause: error })
 }

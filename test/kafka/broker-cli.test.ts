@@ -105,4 +105,31 @@ describe('sluice broker', () => {
     broker.child.kill('SIGTERM')
     expect(await broker.exited).toBe(0)
   })
+
+  it('exits 1 with a clear error on a bad flag or a port in use, leaving nothing running',
+    async () => {
+      const { dir, remove } = tempDir('sluice-cli-bad-')
+      cleanups.push(remove)
+      const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>(
+        (resolve) => {
+          const child = spawn(process.execPath, [cli, 'broker', ...args],
+            { stdio: ['ignore', 'ignore', 'pipe'] })
+          cleanups.push(() => child.kill('SIGKILL'))
+          let stderr = ''
+          child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+          child.on('exit', (code) => resolve({ code, stderr }))
+        })
+      const badFlag = await run(['--data-dir', dir, '--default-partitions', '-3'])
+      expect(badFlag.code).toBe(1)
+      expect(badFlag.stderr).toMatch(/--default-partitions must be a positive integer, got -3/)
+      const first = await startCli(['--data-dir', dir, '--listen', '127.0.0.1:0'])
+      const { dir: other, remove: removeOther } = tempDir('sluice-cli-bad-')
+      cleanups.push(removeOther)
+      const taken = await run(['--data-dir', other, '--listen', `127.0.0.1:${first.port}`])
+      expect(taken.code).toBe(1)
+      expect(taken.stderr).toMatch(
+        /SLUICE_ERR_INVALID_CONFIG: cannot listen on 127\.0\.0\.1:\d+: the address is already in use/)
+      first.child.kill('SIGTERM')
+      expect(await first.exited).toBe(0)
+    }, 60_000)
 })
