@@ -6,6 +6,7 @@
  */
 import * as http from 'node:http'
 import { flumeJson, prometheusText, type MetricsView } from './report.js'
+import { listenServer } from '../listen.js'
 
 const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -27,15 +28,9 @@ export class MetricsServer {
   async start(port: number, bind = '0.0.0.0'): Promise<void> {
     const server = http.createServer((request, response) => this.handle(request, response))
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, bind, () => {
-        server.off('error', reject)
-        // After listen, an accept error must not crash the agent it reports on.
-        server.on('error', () => undefined)
-        resolve()
-      })
-    })
+    await listenServer(server, port, bind, 'metrics')
+    // After listen, an accept error must not crash the agent it reports on.
+    server.on('error', () => undefined)
   }
 
   async stop(): Promise<void> {

@@ -21,6 +21,7 @@ import type { ChannelProcessor } from '../channel-processor.js'
 import type { FlowEvent, FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
 import type { EventDrivenSource } from './source.js'
+import { listenServer } from '../listen.js'
 
 export interface NetcatOptions {
   bind: string
@@ -68,15 +69,9 @@ export class NetcatSource implements EventDrivenSource {
     this.stopping = false
     const server = net.createServer((socket) => this.accept(socket))
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.options.port, this.options.bind, () => {
-        server.off('error', reject)
-        // After listen, a server error (EMFILE, say) is logged rather than crashing the agent.
-        server.on('error', (error) => this.logger.error(`source ${this.name}: ${error.message}`))
-        resolve()
-      })
-    })
+    await listenServer(server, this.options.port, this.options.bind, `source ${this.name}`)
+    // After listen, a server error (EMFILE, say) is logged rather than crashing the agent.
+    server.on('error', (error) => this.logger.error(`source ${this.name}: ${error.message}`))
     this.logger.info(`source ${this.name}: netcat listening on ${this.options.bind}:${this.port}`)
   }
 
