@@ -75,7 +75,7 @@ export class Log {
   static async open(options: LogOptions): Promise<Log> {
     const resolved = resolveLogOptions(options)
     const fs = new NodeFileSystem()
-    fs.mkdirp(resolved.dataDir)
+    openDataDir(fs, resolved.dataDir)
     const store = await MetadataStore.open(fs, resolved.dataDir)
     const stored = store.load()
     const requestedShards = options.shards ?? null
@@ -407,5 +407,19 @@ export class Log {
 
   private checkOpen(): void {
     if (this.closed) throw new SluiceError('SLUICE_ERR_CLOSED', 'this Log has been closed')
+  }
+}
+
+/** Creates the data directory if needed; a path that is not a usable directory is named. */
+function openDataDir(fs: FileSystem, dataDir: string): void {
+  const existing = fs.stat(dataDir)
+  if (existing !== null && !existing.isDirectory) {
+    throw invalidConfig(`dataDir ${dataDir} exists and is not a directory`)
+  }
+  try {
+    fs.mkdirp(dataDir)
+  } catch (error) {
+    throw new SluiceError('SLUICE_ERR_STORAGE', `cannot create dataDir ${dataDir}: ` +
+      `${(error as Error).message}`, { cause: error })
   }
 }

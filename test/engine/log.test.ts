@@ -1,6 +1,6 @@
 // Proves the Log API end to end over real shard threads: round trips, offsets, waiting, restart,
 // and that every kind of bad input gets its typed error while stored data stays intact.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Log, isSluiceError, type ErrorCode } from '../../src/index.js'
@@ -234,6 +234,12 @@ describe('topics', () => {
     expect(first.records.map((r) => r.value!.byteLength)).toEqual([big.length])
     const next = await log.read('huge', 0, 1, { maxBytes: 1 })
     expect(next.records.map((r) => r.value!.toString())).toEqual(['after'])
+  })
+
+  it('refuses a dataDir that is a file, naming it', async () => {
+    const file = path.join(scratch.dir, 'plain-file')
+    writeFileSync(file, 'x')
+    await expectCode(() => Log.open({ dataDir: file }), 'SLUICE_ERR_INVALID_CONFIG')
   })
 
   it('finishes a topic deletion before closing, and an interrupted one on the next open',
