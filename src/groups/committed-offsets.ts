@@ -31,10 +31,13 @@ export function checkCommit(group: Group | undefined, request: OffsetCommitReque
     return group === undefined || group.members.size === 0
       ? null : GroupErrorCode.UNKNOWN_MEMBER_ID
   }
-  if (group === undefined) return GroupErrorCode.UNKNOWN_MEMBER_ID
-  if (group.state === 'CompletingRebalance') return GroupErrorCode.REBALANCE_IN_PROGRESS
+  // Kafka's order: no such group (a commit from an older generation) → ILLEGAL_GENERATION;
+  // then the member, then its generation, and only then the rebalance in progress, so a stale
+  // member learns it is stale rather than to wait.
+  if (group === undefined) return GroupErrorCode.ILLEGAL_GENERATION
   if (!group.members.has(request.memberId)) return GroupErrorCode.UNKNOWN_MEMBER_ID
   if (request.generationId !== group.generationId) return GroupErrorCode.ILLEGAL_GENERATION
+  if (group.state === 'CompletingRebalance') return GroupErrorCode.REBALANCE_IN_PROGRESS
   return null
 }
 

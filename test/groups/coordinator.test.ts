@@ -259,6 +259,22 @@ describe('offsets', () => {
     expect(first.memberId.length).toBeLessThan(300)
   })
 
+  it('checks a commit as Kafka does: group, member, generation, then rebalance', async () => {
+    const { coordinator } = await setup()
+    const commit = (groupId: string, memberId: string, generationId: number) =>
+      coordinator.commitOffsets({ groupId, memberId, generationId,
+        offsets: [{ topic: 't', partition: 0, offset: 1, metadata: null }] })
+      .then((outcomes) => outcomes[0]!.errorCode)
+    expect(await commit('nobody', 'm', 3)).toBe(GroupErrorCode.ILLEGAL_GENERATION)
+    const joined = await (await joinNew(coordinator)).parked // CompletingRebalance until sync
+    expect(await commit('g', 'stranger', joined.generationId))
+      .toBe(GroupErrorCode.UNKNOWN_MEMBER_ID)
+    expect(await commit('g', joined.memberId, joined.generationId - 1))
+      .toBe(GroupErrorCode.ILLEGAL_GENERATION)
+    expect(await commit('g', joined.memberId, joined.generationId))
+      .toBe(GroupErrorCode.REBALANCE_IN_PROGRESS)
+  })
+
   it('accepts simple commits only on an Empty group', async () => {
     const { coordinator } = await stableGroupOfTwo()
     const simple = { memberId: '', generationId: -1,
