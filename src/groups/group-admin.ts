@@ -8,6 +8,7 @@
  * id the coordinator does not hold is described as Dead, as Kafka describes it.
  */
 import type { SerialWriter } from './committed-offsets.js'
+import type { OffsetRecord } from './offset-store.js'
 import type { Group } from './group.js'
 import {
   GroupErrorCode, type DeleteGroupOutcome, type GroupDescription, type GroupErrorCodeValue,
@@ -41,12 +42,29 @@ export async function deleteGroups(groups: Map<string, Group>, writer: SerialWri
       const tombstones = [...group.offsets.values()].map((o) => ({
         groupId, topic: o.topic, partition: o.partition, value: null,
       }))
-      await writer.write(tombstones)
-      group.state = 'Dead'
-      for (const cancel of group.pendingMembers.values()) cancel()
-      groups.delete(groupId)
+      errorCode = await deleteOne(groups, writer, group, tombstones)
     }
     outcomes.push({ groupId, errorCode })
   }
   return outcomes
+}
+
+/**
+ * Stores the tombstones, then forgets the group, unless a member joined while they were being
+ * written: the group then stays (its offsets are gone, as the store now says) and the answer is
+ * NON_EMPTY_GROUP. A store that refuses the tombstones leaves the group as it was.
+ */
+async function deleteOne(groups: Map<string, Group>, writer: SerialWriter, group: Group,
+  tombstones: OffsetRecord[]): Promise<GroupErrorCodeValue> {
+  try {
+    await writer.write(tombstones)
+  } catch {
+    return GroupErrorCode.NOT_COORDINATOR
+  }
+  group.offsets.clear()
+  if (group.members.size > 0) return GroupErrorCode.NON_EMPTY_GROUP
+  group.state = 'Dead'
+  for (const cancel of group.pendingMembers.values()) cancel()
+  groups.delete(group.groupId)
+  return GroupErrorCode.NONE
 }

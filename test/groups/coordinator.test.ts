@@ -275,6 +275,37 @@ describe('offsets', () => {
       .toBe(GroupErrorCode.REBALANCE_IN_PROGRESS)
   })
 
+  it('keeps a group a member joined while its deletion was being stored', async () => {
+    const store = new MemoryOffsetStore()
+    const coordinator = await GroupCoordinator.open({ store, clock: new FakeClock() })
+    await coordinator.commitOffsets({ groupId: 'g', memberId: '', generationId: -1,
+      offsets: [{ topic: 't', partition: 0, offset: 4, metadata: null }] })
+    const write = store.write.bind(store)
+    let release: () => void = () => undefined
+    const writing = new Promise<void>((called) => {
+      store.write = (records) => new Promise<void>((resolve) => {
+        release = () => void write(records).then(resolve)
+        called()
+      })
+    })
+    const deleting = coordinator.deleteGroups(['g'])
+    await writing // the tombstones are being stored: now a member joins
+    const joined = coordinator.join({ ...joinRequest(), requireKnownMemberId: false })
+    release()
+    expect(await deleting).toEqual([{ groupId: 'g', errorCode: GroupErrorCode.NON_EMPTY_GROUP }])
+    expect((await joined).errorCode).toBe(0)
+    expect(coordinator.describeGroups(['g'])[0]!.members).toHaveLength(1)
+    // A store that refuses the tombstones leaves the group, and its offsets, as they were.
+    store.write = write
+    await coordinator.commitOffsets({ groupId: 'h', memberId: '', generationId: -1,
+      offsets: [{ topic: 't', partition: 0, offset: 7, metadata: null }] })
+    store.write = async () => { throw new Error('disk full') }
+    expect(await coordinator.deleteGroups(['h'])).toEqual([
+      { groupId: 'h', errorCode: GroupErrorCode.NOT_COORDINATOR }])
+    expect(coordinator.fetchOffsets({ groupId: 'h', topics: [{ topic: 't', partitions: [0] }] })[0]!
+      .offset).toBe(7)
+  })
+
   it('accepts simple commits only on an Empty group', async () => {
     const { coordinator } = await stableGroupOfTwo()
     const simple = { memberId: '', generationId: -1,
