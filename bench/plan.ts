@@ -140,8 +140,8 @@ export function buildPlan(mode: BenchMode): BenchPlan {
 
 /**
  * The broker scenario (bench/scenarios/broker.ts: `sluice broker` as a child process, librdkafka
- * and kafkajs clients over loopback, beside the embedded Log). Not part of buildPlan: its runs
- * take minutes, so `npm run bench` never starts them; `npm run bench:broker` does (full).
+ * and kafkajs clients over loopback, beside the embedded Log). Its full runs take minutes, so
+ * filterPlan drops it from the quick set; `--full` and `--scenario broker` run it.
  */
 export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: BrokerPhase } {
   const scale = mode === 'full' ? 1 : mode === 'quick' ? 1 / 8 : 1 / 256
@@ -158,7 +158,7 @@ export function brokerPlan(mode: BenchMode): { cases: BrokerCase[]; phase: Broke
 
 /**
  * The agent scenario (bench/scenarios/agent.ts: http → memory | file channel → file_roll). Run
- * on its own, `node dist/bench/scenarios/agent.js --quick`; quick stays a few seconds.
+ * in the quick set and with `--scenario agent`; quick stays a few seconds.
  */
 export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPhase } {
   const sizes = mode === 'full' ? [100, 1024] : [100]

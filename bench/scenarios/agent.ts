@@ -14,15 +14,13 @@
  * sits beside the disk's `seq-write + fdatasync` limit; the memory channel beside memcpy. The
  * load generator shares the two cores with the agent, which the figures include.
  *
- * Run: `node dist/bench/scenarios/agent.js --quick` (or --full / --tiny); cases come from
- * agentPlan() in bench/plan.ts; results go to bench-results/<time>/.
+ * Run: `sluice bench --scenario agent` (also part of the quick set); cases come from agentPlan()
+ * in bench/plan.ts, and bench/runner.ts writes the results with everything else's.
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import * as http from 'node:http'
 import * as net from 'node:net'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { Histogram } from 'hdr-histogram-js'
 import { Agent } from '../../src/flow/agent.js'
 import { silentLogger, type FlowEvent } from '../../src/flow/event.js'
@@ -31,15 +29,11 @@ import type { HttpSource } from '../../src/flow/sources/http-source.js'
 import type { NetcatSource } from '../../src/flow/sources/netcat-source.js'
 import { DISK_LIMIT_NAMES } from '../limits/disk.js'
 import { MEMCPY_LIMIT, sizeLabel } from '../limits/cpu.js'
-import { findLimit, measureLimits } from '../limits/index.js'
+import { findLimit } from '../limits/index.js'
 import {
   curveOf, latencyHistogram, megabytesPerSec, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
-import { agentPlan, buildPlan } from '../plan.js'
-import {
-  RESULTS_SCHEMA, figure, type BenchMode, type BenchResults, type Limit, type ScenarioResult,
-} from '../results.js'
-import { writeResults } from '../runner.js'
+import { figure, type Limit, type ScenarioResult } from '../results.js'
 
 export interface AgentCase {
   source: 'http' | 'netcat'
@@ -290,41 +284,4 @@ export async function runAgentScenarios(cases: readonly AgentCase[], phase: Agen
     results.push(await runAgentCase(c, phase, path.join(dataRoot, `agent-${i}`), limits))
   }
   return results
-}
-
-async function main(argv: string[]): Promise<void> {
-  const mode: BenchMode = argv.includes('--full') ? 'full' : argv.includes('--tiny') ? 'tiny'
-    : 'quick'
-  const outAt = argv.indexOf('--out')
-  const outRoot = outAt >= 0 ? argv[outAt + 1] ?? 'bench-results' : 'bench-results'
-  const startedAt = new Date()
-  const dataRoot = path.join(os.tmpdir(), `sluice-bench-agent-${process.pid}`)
-  try {
-    const plan = agentPlan(mode)
-    const limits = measureLimits(buildPlan(mode).limits, path.join(dataRoot, 'limits'),
-      [...new Set(plan.cases.map((c) => c.eventBytes))])
-    const scenarios = await runAgentScenarios(plan.cases, plan.phase, dataRoot, limits,
-      (name) => process.stderr.write(`${name}\n`))
-    const results: BenchResults = { schema: RESULTS_SCHEMA, startedAt: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(), mode, scenarioFilter: 'agent',
-      machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? '',
-        totalMemoryBytes: os.totalmem(), node: process.version,
-        platform: `${os.platform()} ${os.release()}`, dataDir: dataRoot },
-      limits, scenarios, skipped: [] }
-    const written = writeResults(results, outRoot, startedAt)
-    for (const s of scenarios) {
-      process.stdout.write(`${s.name}: ${s.figures.map((f) =>
-        `${f.name} ${f.value.toFixed(f.unit === 'MB/s' ? 1 : 0)} ${f.unit}`).join(', ')}\n`)
-    }
-    process.stdout.write(`\nresults: ${written.jsonPath}\nreport:  ${written.htmlPath}\n`)
-  } finally {
-    rmSync(dataRoot, { recursive: true, force: true })
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`)
-    process.exitCode = 1
-  })
 }

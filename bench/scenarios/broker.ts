@@ -25,24 +25,17 @@
  * durability `os`. The kafkajs target (the client's CPU, not the broker's, is the bottleneck)
  * is judged in the verdict note and the `client is the bottleneck` figure (1 = yes).
  *
- * Run: `npm run bench:broker` (full), or `node dist/bench/scenarios/broker.js --quick`.
- * The cases come from brokerPlan() in bench/plan.ts; results go to bench-results/<time>/.
+ * Run: `sluice bench --scenario broker` (quick scale), `npm run bench:broker` (full scale), or
+ * any `--full` run. Cases come from brokerPlan() in bench/plan.ts; bench/runner.ts writes them.
  */
 import { mkdirSync, rmSync } from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { Durability } from '../../src/engine/types.js'
 import { DISK_LIMIT_NAMES } from '../limits/disk.js'
 import { MEMCPY_LIMIT, sizeLabel } from '../limits/cpu.js'
-import { findLimit, measureLimits } from '../limits/index.js'
+import { findLimit } from '../limits/index.js'
 import { MIB, megabytesPerSec, perSec } from '../measure.js'
-import { brokerPlan, buildPlan } from '../plan.js'
-import {
-  RESULTS_SCHEMA, figure, type BenchMode, type BenchResults, type Figure, type Limit,
-  type ScenarioResult,
-} from '../results.js'
-import { writeResults } from '../runner.js'
+import { figure, type Figure, type Limit, type ScenarioResult } from '../results.js'
 import { withBenchLog } from './engine.js'
 import { runAppendCase } from './append.js'
 import { runReadCase } from './read.js'
@@ -229,63 +222,4 @@ export async function runBrokerScenarios(cases: readonly BrokerCase[], phase: Br
     run.scenarios.push(...await runClientCase(c, phase, dataRoot, limits, embedded))
   }
   return run
-}
-
-// ---- standalone entry: node dist/bench/scenarios/broker.js [--quick|--full|--tiny] [--out D] --
-
-function printSummary(results: BenchResults): void {
-  const value = (s: ScenarioResult, name: string) => s.figures.find((f) => f.name === name)
-  for (const s of results.scenarios) {
-    const mbs = value(s, 'payload MB/s') ?? value(s, 'stored batches MB/s')
-    const target = mbs?.target === undefined ? '' : mbs.target.met ? ' [target met]'
-      : ` [target MISSED: ≥ ${mbs.target.value} MB/s]`
-    const cpu = ['broker CPU', 'broker main-thread CPU', 'client CPU']
-      .map((n) => value(s, n)).filter((f) => f !== undefined)
-      .map((f) => `${f.name} ${f.value.toFixed(2)}`).join(', ')
-    const vs = value(s, 'payload MB/s vs embedded')
-    process.stdout.write(`${s.name}: ${(mbs?.value ?? 0).toFixed(0)} MB/s${target}` +
-      `${cpu === '' ? '' : `; ${cpu} cores`}` +
-      `${vs === undefined ? '' : `; ${((vs.ratio ?? 0) * 100).toFixed(0)}% of embedded`}\n`)
-    for (const note of s.kind === 'append' || s.kind === 'read' ? s.notes ?? [] : []) {
-      if (s.name.startsWith('broker/produce') || s.name.startsWith('broker/fetch')) {
-        process.stdout.write(`  ${note}\n`)
-      }
-    }
-  }
-  for (const skip of results.skipped) process.stdout.write(`skipped ${skip.name}: ${skip.reason}\n`)
-}
-
-async function main(argv: string[]): Promise<void> {
-  const mode: BenchMode = argv.includes('--quick') ? 'quick' : argv.includes('--tiny') ? 'tiny'
-    : 'full'
-  const outAt = argv.indexOf('--out')
-  const outRoot = outAt >= 0 ? argv[outAt + 1] ?? 'bench-results' : 'bench-results'
-  const startedAt = new Date()
-  const dataRoot = path.join(os.tmpdir(), `sluice-bench-broker-${process.pid}`)
-  mkdirSync(dataRoot, { recursive: true })
-  try {
-    const plan = brokerPlan(mode)
-    const limits = measureLimits(buildPlan(mode).limits, path.join(dataRoot, 'limits'),
-      [...new Set(plan.cases.map((c) => c.recordBytes))])
-    const run = await runBrokerScenarios(plan.cases, plan.phase, dataRoot, limits,
-      (label) => process.stderr.write(`${label}\n`))
-    const results: BenchResults = { schema: RESULTS_SCHEMA, startedAt: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(), mode, scenarioFilter: 'broker',
-      machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? '',
-        totalMemoryBytes: os.totalmem(), node: process.version,
-        platform: `${os.platform()} ${os.release()}`, dataDir: dataRoot },
-      limits, scenarios: run.scenarios, skipped: run.skipped }
-    const written = writeResults(results, outRoot, startedAt)
-    printSummary(results)
-    process.stdout.write(`\nresults: ${written.jsonPath}\nreport:  ${written.htmlPath}\n`)
-  } finally {
-    rmSync(dataRoot, { recursive: true, force: true })
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`)
-    process.exitCode = 1
-  })
 }
