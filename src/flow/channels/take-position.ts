@@ -10,22 +10,20 @@
  *       22    8 xxhash64 of bytes [0, 22)
  *       30
  *
- * Written atomically (temp file, fsync, rename, directory fsync) by FileSystem.writeFileAtomic,
- * so a crash leaves either the old or the new position, never a torn one. A file that fails its
- * checksum is reported, never guessed at: the channel then replays from the log's start
- * (duplicates, no loss).
+ * A sealed record (src/format/sealed-record.ts), written atomically (temp file, fsync, rename,
+ * directory fsync) by FileSystem.writeFileAtomic, so a crash leaves either the old or the new
+ * position, never a torn one. A position that fails its checks is reported, never guessed at:
+ * the channel then replays from the log's start (duplicates, no loss).
  */
 import * as path from 'node:path'
-import xxhash from 'xxhash-wasm'
+import {
+  decodeSealedRecord, encodeSealedRecord, sealedRecordBytes,
+} from '../../format/sealed-record.js'
 import type { FileSystem } from '../../io/file-system.js'
 
-const hasher = await xxhash()
-
 export const TAKE_POSITION_FILE = 'take-position.checkpoint'
-const MAGIC = 0x534c4643 // "SLFC"
-const VERSION = 1
-const BODY_BYTES = 22
-export const TAKE_POSITION_BYTES = BODY_BYTES + 8
+const KIND = { name: 'take position', magic: 0x534c4643 /* "SLFC" */, version: 1, fieldCount: 2 }
+export const TAKE_POSITION_BYTES = sealedRecordBytes(KIND)
 
 export interface TakePosition {
   generation: number
@@ -33,33 +31,15 @@ export interface TakePosition {
 }
 
 export function encodeTakePosition(position: TakePosition): Buffer {
-  const bytes = Buffer.alloc(TAKE_POSITION_BYTES)
-  bytes.writeUInt32BE(MAGIC, 0)
-  bytes.writeUInt16BE(VERSION, 4)
-  bytes.writeBigInt64BE(BigInt(position.generation), 6)
-  bytes.writeBigInt64BE(BigInt(position.takeOffset), 14)
-  bytes.writeBigUInt64BE(hasher.h64Raw(bytes.subarray(0, BODY_BYTES)), BODY_BYTES)
-  return bytes
+  return encodeSealedRecord(KIND, [position.generation, position.takeOffset])
 }
 
 /** The position, or the reason the bytes cannot be trusted. */
 export function decodeTakePosition(bytes: Uint8Array): TakePosition | string {
-  if (bytes.byteLength !== TAKE_POSITION_BYTES) {
-    return `take position is ${bytes.byteLength} bytes, expected ${TAKE_POSITION_BYTES}`
-  }
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (buffer.readBigUInt64BE(BODY_BYTES) !== hasher.h64Raw(buffer.subarray(0, BODY_BYTES))) {
-    return 'take position fails its xxhash64 check'
-  }
-  if (buffer.readUInt32BE(0) !== MAGIC || buffer.readUInt16BE(4) !== VERSION) {
-    return 'take position magic or version is unknown'
-  }
-  const position = {
-    generation: Number(buffer.readBigInt64BE(6)),
-    takeOffset: Number(buffer.readBigInt64BE(14)),
-  }
-  if (position.generation < 0 || position.takeOffset < 0) return 'take position is negative'
-  return position
+  const fields = decodeSealedRecord(KIND, bytes)
+  if (typeof fields === 'string') return fields
+  const [generation, takeOffset] = fields as [number, number]
+  return { generation, takeOffset }
 }
 
 export function readTakePosition(fs: FileSystem, dir: string)
