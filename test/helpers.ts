@@ -22,17 +22,8 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
-/** A seeded PRNG (mulberry32) so randomized tests replay from the seed they print. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded PRNG so randomized tests replay from the seed they print. */
+export { seededRandom } from '../src/seeded-random.js'
 
 export function seedFromEnv(name: string): number {
   const fromEnv = process.env[name]

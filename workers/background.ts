@@ -4,8 +4,9 @@
  *
  * The tasks are imported lazily, on the first task, on purpose: piscina first loads this file with
  * require(), and on Node 20 require() of an ES module graph with a top-level await (the xxhash
- * initialisation in src/log/checkpoint.ts) fails halfway and leaves that graph in a state where
- * piscina's fallback import() trips an internal Node assertion, killing the thread at random.
+ * initialisation in src/format/sealed-record.ts) fails halfway and leaves that graph in a state
+ * where piscina's fallback import() trips an internal Node assertion, killing the thread at
+ * random.
  * This file has no top-level await, so require() succeeds, and the graph is loaded by import().
  */
 import type { BackgroundTask } from '../src/engine/background-tasks.js'

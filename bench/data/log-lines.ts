@@ -8,6 +8,7 @@
  * exactly N bytes. The pool holds a few thousand distinct values; appenders cycle through it.
  */
 import type { AppendRecord } from '../../src/engine/types.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE']
 const LEVELS = ['INFO', 'INFO', 'INFO', 'WARN', 'DEBUG', 'ERROR']
@@ -16,18 +17,6 @@ const PATHS = ['/api/v1/orders', '/api/v1/users', '/api/v2/search', '/static/app
 const STATUSES = [200, 200, 200, 201, 204, 304, 404, 500]
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.5.0', 'okhttp/4.12.0',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)']
-
-/** mulberry32: small, fast, and reproducible from a 32-bit seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!

@@ -17,7 +17,8 @@ import { decodeBatch, encodeBatch } from '../../src/format/record-batch.js'
 import {
   SharedIndexReader, SharedIndexWriter, createSharedIndexBuffer,
 } from '../../src/engine/shared-index.js'
-import { logLineValues, recordGroups, seededRandom } from '../data/log-lines.js'
+import { seededRandom } from '../../src/seeded-random.js'
+import { logLineValues, recordGroups } from '../data/log-lines.js'
 import { MIB } from '../measure.js'
 import { figure, type Figure, type ScenarioResult } from '../results.js'
 import type { BenchLog } from '../scenarios/engine.js'

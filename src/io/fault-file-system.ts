@@ -18,6 +18,7 @@
 import * as path from 'node:path'
 import type { FileHandle, FileStat, FileSystem } from './file-system.js'
 import { fsError } from './memory-file-system.js'
+import { seededRandom } from '../seeded-random.js'
 
 export type FaultCode = 'ENOSPC' | 'EIO'
 /** Which files a fault applies to; all files when absent. */
@@ -99,7 +100,7 @@ export class FaultFileSystem implements FileSystem {
     for (const handle of this.handles.keys()) this.inner.close(handle)
     this.handles.clear()
     const outcome: CrashOutcome = { truncated: [], removed: [] }
-    const random = options.seed === undefined ? undefined : mulberry32(options.seed)
+    const random = options.seed === undefined ? undefined : seededRandom(options.seed)
     for (const file of [...this.tracked.values()]) {
       const size = this.inner.stat(file.path)?.size
       if (size === undefined) {
@@ -290,14 +291,3 @@ function prefix(buffers: readonly Uint8Array[], bytes: number): Uint8Array[] {
   return out
 }
 
-/** A small seeded PRNG, so a crash with a seed replays exactly. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
