@@ -37,9 +37,11 @@ describe('DefaultPartitioner', () => {
   it('honours an explicit partition and rotates keyless messages over every partition', () => {
     const ours = DefaultPartitioner()
     const partitionMetadata = metadata(4)
-    expect(ours({ topic: 't', partitionMetadata, message: { key: 'x', partition: 3 } })).toBe(3)
+    const placed = { key: 'x', value: null, partition: 3 }
+    expect(ours({ topic: 't', partitionMetadata, message: placed })).toBe(3)
     const seen = new Set<number>()
-    for (let i = 0; i < 4; i++) seen.add(ours({ topic: 't', partitionMetadata, message: {} }))
+    for (let i = 0; i < 4; i++) seen.add(ours({ topic: 't', partitionMetadata,
+      message: { value: null } }))
     expect([...seen].sort()).toEqual([0, 1, 2, 3])
   })
 })
