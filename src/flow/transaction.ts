@@ -163,3 +163,53 @@ export async function inTransaction<T>(channel: Channel,
     tx.close()
   }
 }
+
+/**
+ * What a channel lends a StagedTransaction: where takes come from and how a transaction's puts
+ * and takes are made final or given back. `Take` is the channel's record of a taken event (the
+ * event itself for the memory channel; the event and its log offset for the file channel).
+ */
+export interface StagingChannel<Take> {
+  readonly name: string
+  readonly transactionCapacity: number
+  readonly counter: ChannelCounter
+  /** The next event, taken provisionally, or null when none is ready. */
+  takeOne(): Promise<Take | null> | Take | null
+  eventOf(take: Take): FlowEvent
+  commitPuts(puts: FlowEvent[]): Promise<void>
+  commitTakes(takes: Take[]): Promise<void> | void
+  /** Returns takes to the head of the channel, in their original order. */
+  rollbackTakes(takes: Take[]): void
+}
+
+/** The transaction both channels use: puts and takes staged here until commit or rollback. */
+export class StagedTransaction<Take> extends BasicTransaction {
+  private readonly puts: FlowEvent[] = []
+  private readonly takes: Take[] = []
+
+  constructor(private readonly channel: StagingChannel<Take>) {
+    super(channel.transactionCapacity, channel.counter, channel.name)
+  }
+
+  protected doPut(event: FlowEvent): void {
+    this.puts.push(event)
+  }
+
+  protected async doTake(): Promise<FlowEvent | null> {
+    const taken = await this.channel.takeOne()
+    if (taken === null) return null
+    this.takes.push(taken)
+    return this.channel.eventOf(taken)
+  }
+
+  protected async doCommit(): Promise<void> {
+    if (this.puts.length > 0) await this.channel.commitPuts(this.puts)
+    if (this.takes.length > 0) await this.channel.commitTakes(this.takes)
+  }
+
+  protected async doRollback(): Promise<void> {
+    this.channel.rollbackTakes(this.takes)
+    this.takes.length = 0
+    this.puts.length = 0
+  }
+}

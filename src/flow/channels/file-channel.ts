@@ -34,7 +34,8 @@ import { silentLogger } from '../event.js'
 import { channelCounter, type ChannelCounter } from '../metrics/counters.js'
 import { Signal } from '../signal.js'
 import {
-  BasicTransaction, channelError, channelFull, type Channel, type Transaction,
+  StagedTransaction, channelError, channelFull, type Channel, type StagingChannel,
+  type Transaction,
 } from '../transaction.js'
 import { lockDirectory, type DirectoryLock } from './directory-lock.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
@@ -66,7 +67,7 @@ interface Stored {
 
 const MIN_REQUIRED_SPACE_FLOOR = 1024 * 1024
 
-export class FileChannel implements Channel {
+export class FileChannel implements Channel, StagingChannel<Stored> {
   readonly type = 'file'
   readonly capacity: number
   readonly transactionCapacity: number
@@ -214,7 +215,7 @@ export class FileChannel implements Channel {
   }
 
   getTransaction(): Transaction {
-    return new FileTransaction(this)
+    return new StagedTransaction(this)
   }
 
   private openLog(): Log {
@@ -278,6 +279,10 @@ export class FileChannel implements Channel {
   }
 
   // ---- takes -------------------------------------------------------------------------------
+
+  eventOf(stored: Stored): FlowEvent {
+    return stored.event
+  }
 
   async takeOne(): Promise<Stored | null> {
     let next = this.redeliver.shift() ?? this.readAhead.shift()
@@ -407,35 +412,4 @@ function toEvent(record: StoredRecord): FlowEvent {
   for (const header of record.headers) headers[header.key] = header.value?.toString('utf8') ?? ''
   // Copy: record values may be views of the shared tail window.
   return { headers, body: Buffer.from(record.value ?? Buffer.alloc(0)) }
-}
-
-class FileTransaction extends BasicTransaction {
-  private readonly puts: FlowEvent[] = []
-  private readonly takes: Stored[] = []
-
-  constructor(private readonly channel: FileChannel) {
-    super(channel.transactionCapacity, channel.counter, channel.name)
-  }
-
-  protected doPut(event: FlowEvent): void {
-    this.puts.push(event)
-  }
-
-  protected async doTake(): Promise<FlowEvent | null> {
-    const stored = await this.channel.takeOne()
-    if (stored === null) return null
-    this.takes.push(stored)
-    return stored.event
-  }
-
-  protected async doCommit(): Promise<void> {
-    if (this.puts.length > 0) await this.channel.commitPuts(this.puts)
-    if (this.takes.length > 0) await this.channel.commitTakes(this.takes)
-  }
-
-  protected async doRollback(): Promise<void> {
-    this.channel.rollbackTakes(this.takes)
-    this.takes.length = 0
-    this.puts.length = 0
-  }
 }

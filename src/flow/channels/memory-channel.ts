@@ -18,7 +18,9 @@ import { Deque } from '../deque.js'
 import type { FlowEvent } from '../event.js'
 import { channelCounter, type ChannelCounter } from '../metrics/counters.js'
 import { Signal } from '../signal.js'
-import { BasicTransaction, channelFull, type Channel, type Transaction } from '../transaction.js'
+import {
+  StagedTransaction, channelFull, type Channel, type StagingChannel, type Transaction,
+} from '../transaction.js'
 
 export interface MemoryChannelOptions {
   capacity?: number
@@ -43,7 +45,7 @@ export function byteCapacitySlotsOf(byteCapacity: number, bufferPercentage: numb
   return slots < 1 ? Number.POSITIVE_INFINITY : slots
 }
 
-export class MemoryChannel implements Channel {
+export class MemoryChannel implements Channel, StagingChannel<FlowEvent> {
   readonly type = 'memory'
   readonly capacity: number
   readonly transactionCapacity: number
@@ -85,12 +87,16 @@ export class MemoryChannel implements Channel {
   }
 
   getTransaction(): Transaction {
-    return new MemoryTransaction(this)
+    return new StagedTransaction(this)
   }
 
-  // ---- called by MemoryTransaction ---------------------------------------------------------
+  // ---- StagingChannel: what its StagedTransactions call ---------------------------------
 
-  shiftEvent(): FlowEvent | null {
+  eventOf(event: FlowEvent): FlowEvent {
+    return event
+  }
+
+  takeOne(): FlowEvent | null {
     return this.queue.shift() ?? null
   }
 
@@ -128,35 +134,5 @@ export class MemoryChannel implements Channel {
   rollbackTakes(takes: FlowEvent[]): void {
     for (let i = takes.length - 1; i >= 0; i--) this.queue.pushFront(takes[i]!)
     if (takes.length > 0) this.dataAvailable.notify()
-  }
-}
-
-class MemoryTransaction extends BasicTransaction {
-  private readonly puts: FlowEvent[] = []
-  private readonly takes: FlowEvent[] = []
-
-  constructor(private readonly channel: MemoryChannel) {
-    super(channel.transactionCapacity, channel.counter, channel.name)
-  }
-
-  protected doPut(event: FlowEvent): void {
-    this.puts.push(event)
-  }
-
-  protected async doTake(): Promise<FlowEvent | null> {
-    const event = this.channel.shiftEvent()
-    if (event !== null) this.takes.push(event)
-    return event
-  }
-
-  protected async doCommit(): Promise<void> {
-    if (this.puts.length > 0) await this.channel.commitPuts(this.puts)
-    if (this.takes.length > 0) this.channel.commitTakes(this.takes)
-  }
-
-  protected async doRollback(): Promise<void> {
-    this.channel.rollbackTakes(this.takes)
-    this.takes.length = 0
-    this.puts.length = 0
   }
 }
