@@ -10,15 +10,18 @@
  *          either committed in a channel (and, for the file channel, on disk) or was never
  *          acknowledged to its client.
  */
+import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FlowLogger } from './event.js'
 import { consoleLogger } from './event.js'
-import { loadAgentFile, loadAgentText, type LoadOptions } from './config/load.js'
+import { FlowConfigError } from './config/errors.js'
+import { loadAgentText, type LoadOptions } from './config/load.js'
 import type { AgentGraph } from './config/validate.js'
 import type { CounterGroup } from './metrics/counters.js'
 import { MetricsServer } from './metrics/metrics-server.js'
 import type { MetricsView } from './metrics/report.js'
-import { FLUME_RUNNER_TIMINGS, SinkRunner, type RunnerTimings } from './sink-runner.js'
-import { runnerFor, type SourceRunner } from './sources/source.js'
+import { LiveReload, type ReloadOptions, type ReloadResult } from './reload/live-reload.js'
+import { runningAgent, type RunningAgent } from './reload/reconciler.js'
+import { FLUME_RUNNER_TIMINGS, type RunnerTimings } from './sink-runner.js'
 
 export interface AgentOptions {
   logger?: FlowLogger
@@ -26,37 +29,59 @@ export interface AgentOptions {
   metricsPort?: number
   metricsBind?: string
   runnerTimings?: RunnerTimings
+  /** Watch the configuration file and apply its changes (src/flow/reload/); off if unset. */
+  reload?: ReloadOptions
+  /** As the file was first loaded: a reload reads it again the same way. */
+  strict?: boolean
+  env?: Record<string, string | undefined>
 }
 
 export type AgentLoadOptions = Omit<LoadOptions, 'logger'> & AgentOptions
 
 export class Agent {
   readonly logger: FlowLogger
-  private readonly sinkRunners: SinkRunner[]
-  private readonly sourceRunners: SourceRunner[]
+  /** What runs now: a reload replaces it. */
+  private running: RunningAgent
+  private readonly live: LiveReload
   private metricsServer: MetricsServer | null = null
   private started = false
 
-  constructor(readonly graph: AgentGraph, private readonly options: AgentOptions = {}) {
+  constructor(graph: AgentGraph, private readonly options: AgentOptions = {}) {
     this.logger = options.logger ?? consoleLogger
     const timings = options.runnerTimings ?? FLUME_RUNNER_TIMINGS
-    this.sinkRunners = graph.groups.map((group) =>
-      new SinkRunner(group.name, group.processor, this.logger, timings))
-    this.sourceRunners = [...graph.sources.values()].map((s) => runnerFor(s, this.logger))
+    this.running = runningAgent(graph, this.logger, timings)
+    this.live = new LiveReload({ file: graph.file, agentName: graph.agent,
+      strict: options.strict ?? false, env: options.env ?? process.env, logger: this.logger,
+      timings, running: () => this.running, replace: (next) => { this.running = next },
+      isStarted: () => this.started }, options.reload)
   }
 
   static fromFile(file: string, options: AgentLoadOptions): Agent {
-    const logger = options.logger ?? consoleLogger
-    return new Agent(loadAgentFile(file, { ...options, logger }), { ...options, logger })
+    const bytes = new NodeFileSystem().readFile(file)
+    if (bytes === null) throw new FlowConfigError(file, 0, '--conf-file', 'no such file')
+    return Agent.fromText(bytes.toString('utf8'), file, options)
   }
 
   static fromText(text: string, file: string, options: AgentLoadOptions): Agent {
     const logger = options.logger ?? consoleLogger
-    return new Agent(loadAgentText(text, file, { ...options, logger }), { ...options, logger })
+    const agent = new Agent(loadAgentText(text, file, { ...options, logger }),
+      { ...options, logger })
+    agent.live.setBaseline(text)
+    return agent
+  }
+
+  /** The running graph; after a reload, the new one. */
+  get graph(): AgentGraph {
+    return this.running.graph
   }
 
   get name(): string {
     return this.graph.agent
+  }
+
+  /** Reads the configuration file again and applies what changed (see src/flow/reload/). */
+  reload(): Promise<ReloadResult> {
+    return this.live.reloadFromFile()
   }
 
   /** The bound metrics port, once started with metricsPort. */
@@ -69,8 +94,8 @@ export class Agent {
     this.started = true
     try {
       for (const channel of this.graph.channels.values()) await channel.start()
-      for (const runner of this.sinkRunners) await runner.start()
-      for (const runner of this.sourceRunners) await runner.start()
+      for (const runner of this.running.sinkRunners.values()) await runner.start()
+      for (const runner of this.running.sourceRunners.values()) await runner.start()
       if (this.options.metricsPort !== undefined) {
         this.metricsServer = new MetricsServer(() => this.metrics())
         await this.metricsServer.start(this.options.metricsPort, this.options.metricsBind)
@@ -81,18 +106,20 @@ export class Agent {
     }
     this.logger.info(`agent ${this.name} started: ${this.graph.sources.size} sources, ` +
       `${this.graph.channels.size} channels, ${this.graph.sinks.size} sinks`)
+    this.live.agentStarted()
   }
 
   async stop(): Promise<void> {
     if (!this.started) return
     this.started = false
+    await this.live.close()
     const settle = async (steps: Promise<void>[]): Promise<void> => {
       for (const result of await Promise.allSettled(steps)) {
         if (result.status === 'rejected') this.logger.error(`stop: ${String(result.reason)}`)
       }
     }
-    await settle(this.sourceRunners.map((runner) => runner.stop()))
-    await settle(this.sinkRunners.map((runner) => runner.stop()))
+    await settle([...this.running.sourceRunners.values()].map((runner) => runner.stop()))
+    await settle([...this.running.sinkRunners.values()].map((runner) => runner.stop()))
     await settle([...this.graph.channels.values()].map((channel) => channel.stop()))
     await this.metricsServer?.stop()
     this.metricsServer = null
