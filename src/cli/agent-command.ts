@@ -2,7 +2,7 @@
  * `sluice agent`: runs one agent of a Flume properties file until SIGINT or SIGTERM.
  *
  *   sluice agent --conf-file F --name a1 [--conf-dir D] [--validate] [--strict]
- *                [--metrics-port P]
+ *                [--metrics-port P] [--reload-interval S | --no-reload-conf]
  *
  * Flume's spellings work too: `-f`, `-n`, `-c` / `--conf`, and Flume's monitoring properties
  * `-Dflume.monitoring.type=http -Dflume.monitoring.port=P` (the same as --metrics-port P; other
@@ -11,7 +11,9 @@
  * exist is looked up in --conf-dir. `--validate` prints the resolved graph (after pruning, with
  * the warnings) and exits; `--strict` refuses on the first problem. On a signal the agent stops
  * cleanly (sources, then sinks, then channels) and the process exits 0; a second signal exits
- * at once.
+ * at once. While it runs, the file is polled every --reload-interval seconds (Flume's 30 by
+ * default; Flume 1.10's `-i` / `--poll-interval` also work) and a change restarts only the
+ * components it touches (src/flow/reload/); `--no-reload-conf` turns that off, as in Flume.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -20,6 +22,7 @@ import { SluiceError } from '../errors.js'
 import { Agent } from '../flow/agent.js'
 import { describeGraph } from '../flow/config/load.js'
 import { consoleLogger } from '../flow/event.js'
+import { FLUME_POLL_INTERVAL_MS } from '../flow/reload/config-watcher.js'
 
 interface AgentCommandOptions {
   confFile: string
@@ -30,6 +33,9 @@ interface AgentCommandOptions {
   strict?: boolean
   metricsPort?: string
   define: string[]
+  reloadConf: boolean
+  reloadInterval?: string
+  pollInterval?: string
 }
 
 function resolveConfFile(file: string, confDir: string | undefined): string {
@@ -45,6 +51,18 @@ function parsePort(text: string | undefined): number | undefined {
       `--metrics-port must be an integer in 0..65535, got ${text}`)
   }
   return port
+}
+
+/** --reload-interval (or Flume's --poll-interval) in seconds; fractions are allowed. */
+function reloadIntervalMsOf(options: AgentCommandOptions): number {
+  const text = options.reloadInterval ?? options.pollInterval
+  if (text === undefined) return FLUME_POLL_INTERVAL_MS
+  const seconds = Number(text)
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
+      `--reload-interval must be a number of seconds above 0, got ${text}`)
+  }
+  return Math.max(1, Math.round(seconds * 1000))
 }
 
 /** --metrics-port, or Flume's -Dflume.monitoring.type=http -Dflume.monitoring.port=P. */
@@ -64,9 +82,11 @@ function metricsPortOf(options: AgentCommandOptions): number | undefined {
 async function runAgent(options: AgentCommandOptions): Promise<void> {
   const file = resolveConfFile(options.confFile, options.confDir ?? options.conf)
   const metricsPort = metricsPortOf(options)
+  const reloadIntervalMs = reloadIntervalMsOf(options)
   const agent = Agent.fromFile(file, {
     agentName: options.name, strict: options.strict === true, logger: consoleLogger,
     ...(metricsPort === undefined ? {} : { metricsPort }),
+    ...(options.reloadConf ? { reload: { pollIntervalMs: reloadIntervalMs } } : {}),
   })
   if (options.validate === true) {
     process.stdout.write(describeGraph(agent.graph))
@@ -81,6 +101,7 @@ async function runAgent(options: AgentCommandOptions): Promise<void> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   await agent.start()
+  if (!options.reloadConf) consoleLogger.info(`not watching ${file} (--no-reload-conf)`)
   if (metricsPort !== undefined) consoleLogger.info(`metrics on port ${agent.metricsPort}`)
 }
 
@@ -97,5 +118,10 @@ export function registerAgentCommand(root: Command): void {
       '/metrics/prometheus')
     .option('-D, --define <property=value>', 'Flume\'s -Dflume.monitoring.type=http and ' +
       '-Dflume.monitoring.port=P', (pair: string, all: string[]) => [...all, pair], [])
+    .option('--reload-interval <seconds>', 'how often the file is checked for changes ' +
+      '(default 30)')
+    .addOption(new Option('-i, --poll-interval <seconds>', 'Flume\'s spelling of ' +
+      '--reload-interval').hideHelp())
+    .option('--no-reload-conf', 'do not reload the file when it changes')
     .action(runAgent)
 }

@@ -59,6 +59,35 @@ export interface ReloadTarget {
   isStarted(): boolean
 }
 
+/**
+ * The logger a candidate is built with: validation's warnings wait until the candidate is
+ * judged, so a refusal does not print each reason twice; once released, it passes messages
+ * straight through (a built component keeps its logger for what it logs while running).
+ */
+class HeldLogger implements FlowLogger {
+  private held: [keyof FlowLogger, string][] | null = []
+
+  constructor(private readonly logger: FlowLogger) {}
+
+  info(message: string): void { this.write('info', message) }
+  warn(message: string): void { this.write('warn', message) }
+  error(message: string): void { this.write('error', message) }
+
+  /** Passes on what was held, except messages `except` already says. */
+  release(except: string[] = []): void {
+    const held = this.held ?? []
+    this.held = null
+    for (const [level, message] of held) {
+      if (!except.some((reason) => reason.includes(message))) this.logger[level](message)
+    }
+  }
+
+  private write(level: keyof FlowLogger, message: string): void {
+    if (this.held === null) this.logger[level](message)
+    else this.held.push([level, message])
+  }
+}
+
 function listed(plan: ReloadPlan, pick: 'restarted' | 'added' | 'removed'): string[] {
   return [
     ...plan.channels[pick].map((name) => `channel ${name}`),
@@ -144,13 +173,16 @@ export class LiveReload {
     if (this.applied === null) return refused([`${file}: no baseline (it was not readable ` +
       'when the agent started)'])
     const running: Configured = { conf: this.applied, graph: this.target.running().graph }
+    const held = new HeldLogger(logger)
     let candidate: Configured
     try {
-      candidate = loadCandidate(text, file, this.target)
+      candidate = loadCandidate(text, file, { ...this.target, logger: held })
     } catch (error) {
+      held.release([(error as Error).message])
       return refused([(error as Error).message])
     }
     const refusals = refusalsOf(candidate, running)
+    held.release(refusals)
     if (refusals.length > 0) return refused(refusals)
     const plan = planReload(running, candidate)
     this.applied = candidate.conf
