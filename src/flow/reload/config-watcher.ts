@@ -4,8 +4,8 @@
  * and renaming it over the old one leave a watch on the old inode, and network file systems
  * deliver no events at all.
  *
- * Each tick stats the file; only when its mtime or size moved is it read, and only when the
- * content's hash differs from the last content seen is `onChange` called. So touching a file,
+ * Each tick stats the file; only when its mtime or size moved (or its mtime is too recent to
+ * trust) is it read, and only when the content's hash differs from the last content seen is `onChange` called. So touching a file,
  * or saving it unchanged, does nothing, and a file that is refused is not retried until it
  * changes again. Ticks never overlap: the next is scheduled after `onChange` settles. A file
  * that cannot be read is reported once per disappearance; the agent keeps its configuration.
@@ -15,6 +15,12 @@ import type { FileSystem } from '../../io/file-system.js'
 import type { FlowLogger } from '../event.js'
 
 export const FLUME_POLL_INTERVAL_MS = 30_000
+/**
+ * File times are coarse on many systems (a kernel tick on Linux, 1 s or 2 s on ext3, HFS+ and
+ * FAT), so two writes of one size can share an mtime: a file modified this recently is read and
+ * hashed on every poll, whatever its stat says.
+ */
+const MTIME_GRANULARITY_MS = 2000
 
 export function contentHash(text: string): string {
   return createHash('sha256').update(text).digest('hex')
@@ -65,7 +71,8 @@ export class ConfigWatcher {
   private async poll(): Promise<void> {
     const stat = this.fs.stat(this.file)
     const statKey = stat === null ? '' : `${stat.mtimeMs}:${stat.size}`
-    if (statKey !== '' && statKey === this.lastStat) return
+    const settled = stat !== null && Date.now() - stat.mtimeMs > MTIME_GRANULARITY_MS
+    if (statKey !== '' && statKey === this.lastStat && settled) return
     const text = stat === null ? null : this.fs.readFile(this.file)?.toString('utf8') ?? null
     if (text === null) {
       if (!this.missingReported) {
