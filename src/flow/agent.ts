@@ -79,7 +79,11 @@ export class Agent {
     return this.graph.agent
   }
 
-  /** Reads the configuration file again and applies what changed (see src/flow/reload/). */
+  /**
+   * Reads the configuration file again and applies what changed (src/flow/reload/). The first
+   * reload compares with the text the agent was loaded from (fromFile, fromText), or, for an
+   * agent built from a graph with AgentOptions.reload, with the file as it was at start().
+   */
   reload(): Promise<ReloadResult> {
     return this.live.reloadFromFile()
   }

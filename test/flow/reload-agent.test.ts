@@ -7,6 +7,7 @@
 // components removed stop and added ones start, and the metrics view follows; without the
 // reload option nothing is watched.
 import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
+import * as net from 'node:net'
 import * as path from 'node:path'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { Agent } from '../../src/flow/agent.js'
@@ -274,4 +275,60 @@ it('without the reload option nothing is watched; Agent.reload() still applies o
     const onDemand = await quiet.agent.reload()
     expect(onDemand).toMatchObject({ status: 'applied', restarted: ['sink k1'] })
     expect(quiet.agent.graph.sinks.get('k1')!.batchSize).toBe(3)
+  })
+
+it('a sink group restarts with its sinks when its processor changes', async () => {
+  const conf = (k1: number, k2: number): string => `a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2
+a1.sinkgroups = g1
+${http('r1', 'c1')}a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinkgroups.g1.sinks = k1 k2
+a1.sinkgroups.g1.processor.type = failover
+a1.sinkgroups.g1.processor.priority.k1 = ${k1}
+a1.sinkgroups.g1.processor.priority.k2 = ${k2}
+`
+  const { agent, rewrite } = await startAgent('group', conf(10, 5))
+  await send(agent, 'r1', ['a', 'b', 'c'])
+  await until('the preferred sink k1 drains', () => drained(agent, 'k1') === 3)
+  const { sources, channels } = agent.graph
+  const result = await rewrite(conf(10, 20))
+  expect(result).toMatchObject({ status: 'applied',
+    restarted: ['sink k1', 'sink k2', 'sinkgroup g1'] })
+  expect(agent.graph.sources.get('r1')).toBe(sources.get('r1'))
+  expect(agent.graph.channels.get('c1')).toBe(channels.get('c1'))
+  await send(agent, 'r1', ['d', 'e'])
+  await until('the now preferred sink k2 drains', () => drained(agent, 'k2') === 2)
+  expect(drained(agent, 'k1')).toBe(0)
+  expect(agent.graph.groups.map((group) => [group.name, group.processor.type]))
+    .toEqual([['g1', 'failover']])
+})
+
+it('a component that cannot start is left out and named; the next change retries it',
+  async () => {
+    const blocker = net.createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const taken = (blocker.address() as net.AddressInfo).port
+    const text = twoPipelines(scratch.dir, 'out7')
+    const { agent, rewrite, logger } = await startAgent('port-taken', text)
+    const next = text.replace('a1.sources.r2.port = 0', `a1.sources.r2.port = ${taken}`)
+    const result = await rewrite(next)
+    expect(result).toMatchObject({ status: 'failed', restarted: ['source r2'] })
+    expect(result.errors).toEqual([expect.stringMatching(new RegExp('^source r2: ' +
+      `cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use`))])
+    expect(logger.warnings.join('\n')).toMatch(/applied in part: .*not started: source r2/)
+    expect(agent.graph.sources.has('r2')).toBe(false)
+    expect(agent.metrics().groups.map((group) => group.name)).not.toContain('r2')
+    await send(agent, 'r1', ['still delivering'])
+    await until('r1 still delivers', () => drained(agent, 'k1') === 1)
+    await new Promise((resolve) => blocker.close(resolve))
+    const retry = await rewrite(`${next}# the port is free now\n`)
+    expect(retry).toMatchObject({ status: 'applied', added: ['source r2'] })
+    expect(portOf(agent, 'r2')).toBe(taken)
+    await send(agent, 'r2', ['back'])
+    await until('r2 delivers again', () => drained(agent, 'k2') === 1)
   })

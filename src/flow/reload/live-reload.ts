@@ -119,6 +119,7 @@ export class LiveReload {
    * the file as it is now as the baseline its first reload is compared with.
    */
   agentStarted(): void {
+    if (this.options === undefined || this.watcher !== null) return
     if (this.applied === null) {
       try {
         const text = this.readFile()
@@ -127,7 +128,6 @@ export class LiveReload {
         this.target.logger.warn(`reload: ${(error as Error).message}`)
       }
     }
-    if (this.options === undefined || this.watcher !== null) return
     const baseline = this.baselineText ?? ''
     this.watcher = new ConfigWatcher(this.target.file,
       this.options.pollIntervalMs ?? FLUME_POLL_INTERVAL_MS, this.fs, this.target.logger,
@@ -170,8 +170,10 @@ export class LiveReload {
       restarted: [], added: [], removed: [], errors, lostEvents: 0 })
     if (!this.target.isStarted()) return refused([`agent ${this.target.agentName} is not running`])
     if (text === null) return refused([`${file}: cannot read the file`])
-    if (this.applied === null) return refused([`${file}: no baseline (it was not readable ` +
-      'when the agent started)'])
+    if (this.applied === null) {
+      return refused([`${file}: nothing to compare with: the agent was built from a graph ` +
+        'without AgentOptions.reload, or its file was unreadable when it started'])
+    }
     const running: Configured = { conf: this.applied, graph: this.target.running().graph }
     const held = new HeldLogger(logger)
     let candidate: Configured
@@ -186,6 +188,7 @@ export class LiveReload {
     if (refusals.length > 0) return refused(refusals)
     const plan = planReload(running, candidate)
     this.applied = candidate.conf
+    this.baselineText = text
     const result: ReloadResult = { status: 'unchanged', file, restarted: listed(plan, 'restarted'),
       added: listed(plan, 'added'), removed: listed(plan, 'removed'), errors: [], lostEvents: 0 }
     if (planIsEmpty(plan)) return this.report(result)

@@ -83,8 +83,11 @@ class Reconciler {
   }
 
   private failed(what: string, error: unknown): void {
-    this.errors.push(`${what}: ${(error as Error).message}`)
-    this.logger.error(`reload: ${what} left out: ${(error as Error).message}`)
+    const message = (error as Error).message
+    // Start errors mostly name their component already (listen.ts: "source r2: cannot …").
+    const named = message.startsWith(`${what}:`) ? message : `${what}: ${message}`
+    this.errors.push(named)
+    this.logger.error(`reload: left out ${named}`)
   }
 
   async stopLeaving(): Promise<Map<string, number>> {
