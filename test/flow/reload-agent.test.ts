@@ -99,7 +99,8 @@ it('a sink\'s change restarts that sink only; the rest keep their counters, stil
     const first = Array.from({ length: 5 }, (_, i) => `first-${i}`)
     await send(agent, 'r1', first)
     await send(agent, 'r2', first)
-    await until('both sinks drained', () => drained(agent, 'k1') === 5 && drained(agent, 'k2') === 5)
+    await until('both sinks drained', () => drained(agent, 'k1') === 5
+      && drained(agent, 'k2') === 5)
     const before = agent.graph
     const untouched = [before.sources.get('r1')!, before.sources.get('r2')!,
       before.channels.get('c1')!, before.channels.get('c2')!, before.sinks.get('k2')!]
@@ -172,7 +173,8 @@ it('with --strict any warning refuses; without, the warning is logged and the ch
     const strict = await startAgent('strict', text, { strict: true })
     const refused = await strict.rewrite(typo)
     expect(refused.status).toBe('refused')
-    expect(refused.errors[0]).toMatch(/a1\.sinks\.k2\.batchSzie: unknown property .*INVALID_PROPERTY/)
+    expect(refused.errors[0])
+      .toMatch(/a1\.sinks\.k2\.batchSzie: unknown property .*INVALID_PROPERTY/)
     const lenient = await startAgent('lenient', text)
     const applied = await lenient.rewrite(typo)
     expect(applied).toMatchObject({ status: 'applied', restarted: ['sink k2'] })

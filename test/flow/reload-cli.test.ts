@@ -59,7 +59,8 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
     replaceFile(file, CONF('a1.sinks.k1.type = nosuch\n'))
     await until('the refusal', () => watching.output().includes(`reload of ${file} refused`),
       20_000)
-    expect(watching.output()).toMatch(/refused; agent a1 keeps running as it was: .*agent\.conf:10: a1\.sinks\.k1\.type: Sink k1 has been removed: .*"nosuch"/)
+    expect(watching.output()).toMatch(new RegExp('refused; agent a1 keeps running as it was: ' +
+      '.*agent\\.conf:10: a1\\.sinks\\.k1\\.type: Sink k1 has been removed: .*"nosuch"'))
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(watching.output())![1])
     expect(await postEvents(port, [{ body: 'still here' }])).toBe(200)
 

@@ -5,10 +5,11 @@
  * deliver no events at all.
  *
  * Each tick stats the file; only when its mtime or size moved (or its mtime is too recent to
- * trust) is it read, and only when the content's hash differs from the last content seen is `onChange` called. So touching a file,
- * or saving it unchanged, does nothing, and a file that is refused is not retried until it
- * changes again. Ticks never overlap: the next is scheduled after `onChange` settles. A file
- * that cannot be read is reported once per disappearance; the agent keeps its configuration.
+ * trust) is it read, and only when the content's hash differs from the last content seen is
+ * `onChange` called. So touching a file, or saving it unchanged, does nothing, and a file that
+ * is refused is not retried until it changes again. Ticks never overlap: the next is scheduled
+ * after `onChange` settles. A file that cannot be read is reported once per disappearance; the
+ * agent keeps its configuration.
  */
 import { createHash } from 'node:crypto'
 import type { FileSystem } from '../../io/file-system.js'

@@ -97,7 +97,9 @@ class Reconciler {
     await this.settle('stopping sink runners', going(plan.runners)
       .map((id) => current.sinkRunners.get(id)!.stop()))
     const held = new Map<string, number>()
-    for (const name of going(plan.channels)) held.set(name, current.graph.channels.get(name)!.size())
+    for (const name of going(plan.channels)) {
+      held.set(name, current.graph.channels.get(name)!.size())
+    }
     await this.settle('stopping channels', going(plan.channels)
       .map((name) => current.graph.channels.get(name)!.stop()))
     return held
@@ -131,7 +133,8 @@ class Reconciler {
       }
       const channel = this.channels.get(candidate.channel.name)
       if (channel === undefined) {
-        this.failed(`sink ${name}`, new Error(`its channel ${candidate.channel.name} did not start`))
+        this.failed(`sink ${name}`,
+          new Error(`its channel ${candidate.channel.name} did not start`))
         continue
       }
       try {
