@@ -9,6 +9,9 @@
  *          channel's last take position is written). So a clean stop loses nothing: an event is
  *          either committed in a channel (and, for the file channel, on disk) or was never
  *          acknowledged to its client.
+ *
+ * While it runs, an agent can reload its file (AgentOptions.reload, Agent.reload()): only the
+ * components whose configuration changed restart, in the same order (src/flow/reload/).
  */
 import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FlowLogger } from './event.js'

@@ -163,7 +163,6 @@ export class LiveReload {
     return this.fs.readFile(this.target.file)?.toString('utf8') ?? null
   }
 
-
   private async attempt(text: string | null): Promise<ReloadResult> {
     const { file, logger } = this.target
     const refused = (errors: string[]): ReloadResult => this.report({ status: 'refused', file,
