@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command. Today it serves the lab:
+ * The `sluice` command:
  *
  *   sluice bench [--quick | --full] [--scenario NAME] [--out DIR] [--data-dir DIR]
  *   sluice bench compare A B        ratios between two results.json files (or run folders)
+ *   sluice broker --data-dir D      the log over the Kafka wire protocol (broker-command.ts)
+ *   sluice agent -f F -n NAME       one Flume agent of a properties file (agent-command.ts)
+ *   sluice pipeline -f F            a broker and the agents of one file (pipeline-command.ts)
  *
- * Parsing is commander's; the work is in bench/. Operating errors (SluiceError) print their code
+ * Parsing is commander's; the work is in bench/ and src/. Operating errors (SluiceError) print their code
  * and message and exit 1; anything else is a bug and keeps its stack trace.
  */
 import { Command, Option } from 'commander'
@@ -13,6 +16,7 @@ import { isSluiceError } from '../errors.js'
 import { runBenchCommand, runCompareCommand } from './bench-command.js'
 import { registerAgentCommand } from './agent-command.js'
 import { registerBrokerCommand } from './broker-command.js'
+import { registerPipelineCommand } from './pipeline-command.js'
 
 function program(): Command {
   const root = new Command('sluice')
@@ -40,6 +44,7 @@ function program(): Command {
     .action((a: string, b: string) => runCompareCommand(a, b))
   registerBrokerCommand(root)
   registerAgentCommand(root)
+  registerPipelineCommand(root)
   return root
 }
 
