@@ -6,7 +6,7 @@
 import { NodeFileSystem } from '../../io/node-file-system.js'
 import type { FlowLogger } from '../event.js'
 import { FlowConfigError } from './errors.js'
-import { groupByAgent } from './grammar.js'
+import { groupByAgent, type AgentConf } from './grammar.js'
 import { parseProperties } from './properties.js'
 import { substituteValues } from './substitute.js'
 import { validateAgent, type AgentGraph } from './validate.js'
@@ -29,7 +29,10 @@ function configFilters(keys: Iterable<string>, values: Map<string, { value: stri
   return filters
 }
 
-export function loadAgentText(text: string, file: string, options: LoadOptions): AgentGraph {
+/** The named agent's configuration as written (read, substituted, grouped), not yet validated;
+ *  live reload diffs it. Throws FlowConfigError when the file has no such agent. */
+export function readAgentConf(text: string, file: string,
+  options: Pick<LoadOptions, 'agentName' | 'env'>): AgentConf {
   const raw = parseProperties(text, file)
   const entries = substituteValues(raw, {
     env: options.env ?? process.env, filters: configFilters(raw.keys(), raw),
@@ -42,7 +45,12 @@ export function loadAgentText(text: string, file: string, options: LoadOptions):
       `no agent named ${options.agentName} in this file (agents found: ${known})`)
   }
   conf.problems.unshift(...problems)
-  return validateAgent(conf, { strict: options.strict ?? false }, { logger: options.logger })
+  return conf
+}
+
+export function loadAgentText(text: string, file: string, options: LoadOptions): AgentGraph {
+  return validateAgent(readAgentConf(text, file, options), { strict: options.strict ?? false },
+    { logger: options.logger })
 }
 
 export function loadAgentFile(file: string, options: LoadOptions): AgentGraph {

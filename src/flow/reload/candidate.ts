@@ -3,15 +3,10 @@
  * (config/load.ts), kept as its AgentConf (the per-component properties the diff compares) and
  * validated into a built, never-started AgentGraph. Builders have no side effects, so a refused
  * candidate is simply dropped.
- *
- * load.ts does not hand out the AgentConf it builds, so the first half of loadAgentText is
- * repeated here (read, substitute with config filters, group, pick the agent); the two must
- * stay in step, and a `loadAgentConf` export from load.ts would let this file shrink to a call.
  */
-import { FlowConfigError, describeProblem } from '../config/errors.js'
-import { groupByAgent, splitNames, type AgentConf, type ListName } from '../config/grammar.js'
-import { parseProperties } from '../config/properties.js'
-import { substituteValues } from '../config/substitute.js'
+import { describeProblem } from '../config/errors.js'
+import { splitNames, type AgentConf, type ListName } from '../config/grammar.js'
+import { readAgentConf } from '../config/load.js'
 import { validateAgent, type AgentGraph } from '../config/validate.js'
 import type { FlowLogger } from '../event.js'
 
@@ -26,32 +21,6 @@ export interface CandidateOptions {
 export interface Configured {
   conf: AgentConf
   graph: AgentGraph
-}
-
-/** Filters declared as `<agent>.configfilters.<f>.type = <type>`, for ${f['key']}. */
-function configFilters(raw: Map<string, { key: string; value: string }>): Map<string, string> {
-  const filters = new Map<string, string>()
-  for (const entry of raw.values()) {
-    const match = /^[^.]+\.configfilters\.([^.]+)\.type$/.exec(entry.key.trim())
-    if (match !== null) filters.set(match[1]!, entry.value.trim())
-  }
-  return filters
-}
-
-/** The agent's configuration as written (after substitution); throws FlowConfigError. */
-export function readAgentConf(text: string, file: string, options: CandidateOptions)
-  : AgentConf {
-  const raw = parseProperties(text, file)
-  const entries = substituteValues(raw, { env: options.env, filters: configFilters(raw) })
-  const { agents, problems } = groupByAgent(entries, file)
-  const conf = agents.get(options.agentName)
-  if (conf === undefined) {
-    const known = [...agents.keys()].join(', ') || 'none'
-    throw new FlowConfigError(file, 1, `${options.agentName}.*`,
-      `no agent named ${options.agentName} in this file (agents found: ${known})`)
-  }
-  conf.problems.unshift(...problems)
-  return conf
 }
 
 /** Reads and validates; throws FlowConfigError when the agent would not start at all. */
