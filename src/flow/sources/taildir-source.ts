@@ -124,15 +124,7 @@ export class TaildirSource implements EventDrivenSource {
   }
 
   async start(): Promise<void> {
-    for (const group of this.options.fileGroups) {
-      if (this.fs.stat(group.directory)?.isDirectory !== true) {
-        throw new SluiceError('SLUICE_ERR_FLOW_CONFIG', `source ${this.name}: file group ` +
-          `${group.name}: Directory does not exist: ${group.directory}`)
-      }
-    }
-    const saved = readPositions(this.fs, this.options.positionFile)
-    this.savedPositions = new Map(saved.map((entry) => [entry.inode, entry]))
-    this.scan(true)
+    await this.open()
     const source = this
     const pollable: PollableSource = {
       kind: 'pollable', name: this.name, type: this.type, counter: this.counter,
@@ -151,11 +143,32 @@ export class TaildirSource implements EventDrivenSource {
     this.positionTimer = null
     await this.runner?.stop()
     this.runner = null
+    this.close()
+  }
+
+  /**
+   * What start() does before polling: checks the directories, loads the position file, takes
+   * the first scan. With process() and close(), lets tests drive the source step by step.
+   */
+  async open(): Promise<void> {
+    for (const group of this.options.fileGroups) {
+      if (this.fs.stat(group.directory)?.isDirectory !== true) {
+        throw new SluiceError('SLUICE_ERR_FLOW_CONFIG', `source ${this.name}: file group ` +
+          `${group.name}: Directory does not exist: ${group.directory}`)
+      }
+    }
+    const saved = readPositions(this.fs, this.options.positionFile)
+    this.savedPositions = new Map(saved.map((entry) => [entry.inode, entry]))
+    this.scan(true)
+  }
+
+  /** Writes the last positions and closes every file. */
+  close(): void {
     this.savePositions()
     for (const { file } of this.tracked.values()) file.close()
   }
 
-  /** One poll (see the module comment); exposed for tests that drive it step by step. */
+  /** One poll (see the module comment). */
   async process(): Promise<Status> {
     this.scan(false)
     let status: Status = 'BACKOFF'
@@ -228,11 +241,11 @@ export class TaildirSource implements EventDrivenSource {
         `size! Restarting from pos 0, file: ${found.file}, inode: ${found.inode}`)
       tracked.file.pos = 0
     }
-    if (!tracked.file.isOpen && found.size > tracked.file.pos) this.open(tracked, found, now)
+    if (!tracked.file.isOpen && found.size > tracked.file.pos) this.openFile(tracked, found, now)
   }
 
   /** Opens the file and checks it is still the inode the scan saw (it may have rotated). */
-  private open(tracked: Tracked, found: Found, now: number): void {
+  private openFile(tracked: Tracked, found: Found, now: number): void {
     try {
       tracked.file.open(now)
       if (inodeOf(found.file) !== found.inode) tracked.file.close()
