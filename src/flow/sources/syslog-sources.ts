@@ -10,7 +10,9 @@
  *        still paused, so a fast sender fills its TCP window instead of losing messages. A
  *        batch refused for another reason, or still pending when the source stops, is dropped
  *        and counted (EventLostCount) with an error naming the count.
- *   udp  a datagram cannot be pushed back: one the channel refuses is dropped and counted.
+ *   udp  a datagram cannot be pushed back: one the channel refuses is dropped and counted,
+ *        and so is one arriving while MAX_PENDING_DATAGRAMS wait for the channel (memory stays
+ *        bounded however fast senders are).
  * `batchSize` (sluice's, default 1 = Flume's one event per commit) lets messages that arrived
  * together share one commit.
  */
@@ -35,6 +37,8 @@ const FIRST_RETRY_BACKOFF_MS = 100
 const MAX_RETRY_BACKOFF_MS = 5000
 /** Reverse lookups remembered for UDP senders; the cache is emptied when it fills. */
 const MAX_CACHED_HOSTNAMES = 1024
+/** Datagrams received but not yet committed; past this a datagram is dropped and counted. */
+export const MAX_PENDING_DATAGRAMS = 1024
 
 export interface SyslogOptions {
   host: string
@@ -226,6 +230,7 @@ export class SyslogUdpSource extends SyslogSource {
   readonly type = 'syslogudp'
   private socket: dgram.Socket | null = null
   private delivering: Promise<void> = Promise.resolve()
+  private pendingDatagrams = 0
 
   get port(): number {
     return this.socket?.address().port ?? this.options.port
@@ -248,8 +253,15 @@ export class SyslogUdpSource extends SyslogSource {
     socket.on('error', (error) => this.logger.error(`source ${this.name}: ${error.message}`))
     socket.on('message', (datagram, remote) => {
       this.counter.add('EventReceivedCount')
+      if (this.pendingDatagrams >= MAX_PENDING_DATAGRAMS) {
+        this.lose(1, `${MAX_PENDING_DATAGRAMS} datagrams are already waiting for the channel`)
+        return
+      }
       // Datagrams commit one at a time, in arrival order.
+      this.pendingDatagrams++
       this.delivering = this.delivering.then(() => this.deliver(datagram, remote.address))
+        .catch((error: Error) => this.lose(1, error.message))
+        .finally(() => this.pendingDatagrams--)
     })
     this.logger.info(`source ${this.name}: syslog udp on ${this.options.host}:${this.port}`)
   }
