@@ -23,7 +23,9 @@
  * `.5` as 5 ms; sluice honours the offset and reads the fraction as a fraction (to the ms). A
  * stamp without offset, and every RFC 3164 stamp, is local time, as in Flume. RFC 3164 has no
  * year: the clock's year is used, then moved back a year if that puts the stamp more than a month
- * ahead, or forward one if it puts it more than eleven months behind (Flume's window).
+ * ahead, or forward one if it puts it more than eleven months behind (Flume's window). Flume's
+ * SyslogUtils also never clears `priority` and `version` between messages, so an Invalid
+ * message can carry the previous one's; sluice gives each message only its own headers.
  */
 export const SYSLOG_STATUS_HEADER = 'flume.syslog.status'
 /** Flume's eventSize default and floor (SyslogUtils.DEFAULT_SIZE, MIN_SIZE). */
