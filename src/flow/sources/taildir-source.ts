@@ -251,8 +251,11 @@ export class TaildirSource implements EventDrivenSource {
       if (inodeOf(found.file) !== found.inode) tracked.file.close()
     } catch (error) {
       tracked.file.close()
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw error
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return // rotated away meanwhile
+      // One unreadable file (EACCES, say) must not stop the others; it is tried again next poll.
+      this.counter.add('EventReadFail')
+      this.logger.error(`source ${this.name}: Failed opening file: ${found.file}: ` +
+        `${(error as Error).message}`)
     }
   }
 
