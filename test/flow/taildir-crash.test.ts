@@ -1,8 +1,9 @@
-// Proves TAILDIR's at-least-once promise end to end: a TAILDIR → file channel → file_roll agent,
-// run as `sluice agent` in a child process, is SIGKILLed over several rounds while a writer
-// appends numbered lines and rotates the file by rename (also while the agent is down); after
-// the last restart drains, every line written is in the sink's files. Duplicates (lines read
-// again after a position older than the commit) are counted and reported; a loss fails the test.
+// Proves TAILDIR's at-least-once promise end to end: a TAILDIR → file channel → file_roll
+// agent, run as `sluice agent` in a child process, is SIGKILLed over several rounds while a
+// writer appends numbered lines and rotates the file by rename (also while the agent is down);
+// after the last restart drains, every line written is in the sink's files. Duplicates (lines
+// read again after a position older than the commit, and rotations while the agent was down,
+// which are re-read whole) are counted and reported; a loss fails the test.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync }
   from 'node:fs'

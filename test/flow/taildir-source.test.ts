@@ -229,7 +229,8 @@ it('reads Flume\'s keys from the user guide\'s example', () => {
     'a1.sources.r1.filegroups = f1 f2', 'a1.sources.r1.filegroups.f1 = /var/log/test1/example.log',
     'a1.sources.r1.headers.f1.headerKey1 = value1',
     'a1.sources.r1.filegroups.f2 = /var/log/test2/.*log.*',
-    'a1.sources.r1.headers.f2.headerKey1 = value2', 'a1.sources.r1.headers.f2.headerKey2 = value2-2',
+    'a1.sources.r1.headers.f2.headerKey1 = value2',
+    'a1.sources.r1.headers.f2.headerKey2 = value2-2',
     'a1.sources.r1.fileHeader = true', 'a1.sources.r1.maxBatchCount = 1000'])
   expect(graph.problems).toEqual([])
   expect(graph.sources.get('r1')!.type).toBe('TAILDIR')

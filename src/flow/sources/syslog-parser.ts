@@ -67,6 +67,8 @@ const RFC5424 = new RegExp('^<(\\d{1,3})>(?:(\\d?)\\s?)' +
   '\\s(?:([\\w][\\w\\d.@-]*)|-)\\s(.*)$')
 const RFC3164 = new RegExp('^<(\\d{1,3})>(?:(\\d)?\\s?)' +
   '([A-Z][a-z][a-z]\\s{1,2}\\d{1,2}\\s\\d{2}:\\d{2}:\\d{2})\\s([\\w][\\w\\d.@-]*)\\s(.*)$')
+const RFC5424_STAMP = new RegExp('^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})' +
+  '(?:\\.(\\d{1,6}))?(Z|[+-]\\d{2}:\\d{2})?$')
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov',
   'dec']
 
@@ -126,8 +128,7 @@ function withKeptFields(keep: ReadonlySet<KeepField>, body: string, priority: st
 }
 
 function rfc5424Millis(stamp: string): number | null {
-  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})?$/
-    .exec(stamp)
+  const parts = RFC5424_STAMP.exec(stamp)
   if (parts === null) return null
   const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as number[]
   const millis = parts[7] === undefined ? 0 : Math.floor(Number(`0.${parts[7]}`) * 1000)
