@@ -114,6 +114,13 @@ export const ERROR_CODES = {
     retriable: true,
     summary: 'A sink or sink group could not deliver a batch; it is rolled back and retried.',
   },
+  SLUICE_ERR_SOURCE_INPUT: {
+    kafkaCode: null,
+    retriable: false,
+    summary: "A file a source reads breaks the source's rules (a spooled file changed or its " +
+      'name was reused, an undecodable byte, an unreadable position file); the source stops ' +
+      'and names the file.',
+  },
   SLUICE_ERR_CHECKSUM: {
     kafkaCode: null,
     retriable: false,

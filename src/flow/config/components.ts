@@ -20,6 +20,9 @@ import { HttpSource } from '../sources/http-source.js'
 import { NetcatSource } from '../sources/netcat-source.js'
 import { SeqSource } from '../sources/seq-source.js'
 import type { AnySource } from '../sources/source.js'
+import { buildSpooldirSource } from '../sources/spooldir-config.js'
+import { buildSyslogTcpSource, buildSyslogUdpSource } from '../sources/syslog-sources.js'
+import { buildTaildirSource } from '../sources/taildir-config.js'
 import type { Channel } from '../transaction.js'
 import type { Props } from './props.js'
 
@@ -32,6 +35,10 @@ const SOURCE_TYPES: Record<string, string> = {
   netcat: 'netcat', 'org.apache.flume.source.netcatsource': 'netcat',
   exec: 'exec', 'org.apache.flume.source.execsource': 'exec',
   http: 'http', 'org.apache.flume.source.http.httpsource': 'http',
+  spooldir: 'spooldir', 'org.apache.flume.source.spooldirectorysource': 'spooldir',
+  taildir: 'taildir', 'org.apache.flume.source.taildir.taildirsource': 'taildir',
+  syslogtcp: 'syslogtcp', 'org.apache.flume.source.syslogtcpsource': 'syslogtcp',
+  syslogudp: 'syslogudp', 'org.apache.flume.source.syslogudpsource': 'syslogudp',
 }
 const CHANNEL_TYPES: Record<string, string> = {
   memory: 'memory', 'org.apache.flume.channel.memorychannel': 'memory',
@@ -43,8 +50,8 @@ const SINK_TYPES: Record<string, string> = {
   file_roll: 'file_roll', 'org.apache.flume.sink.rollingfilesink': 'file_roll',
 }
 /** Flume types sluice recognises but does not build, for a clearer message than "unknown". */
-const FLUME_ONLY = new Set(['netcatudp', 'avro', 'thrift', 'syslogtcp', 'multiport_syslogtcp',
-  'syslogudp', 'spooldir', 'jms', 'taildir', 'jdbc', 'spillablememory', 'hdfs', 'irc', 'hbase',
+const FLUME_ONLY = new Set(['netcatudp', 'avro', 'thrift', 'multiport_syslogtcp',
+  'jms', 'jdbc', 'spillablememory', 'hdfs', 'irc', 'hbase',
   'hbase2', 'asynchbase', 'morphline_solr', 'hive', 'elasticsearch'])
 
 function resolveType(props: Props, table: Record<string, string>, kind: string): string {
@@ -130,6 +137,10 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
         // sluice's bound on one stdout line (Flume's exec has none), named as netcat's key.
         maxLineLengthBytes: props.int('max-line-length', DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES, 1),
       }, logger)
+    case 'spooldir': return buildSpooldirSource(props, processor, logger)
+    case 'taildir': return buildTaildirSource(props, processor, logger, os.homedir())
+    case 'syslogtcp': return buildSyslogTcpSource(props, processor, logger)
+    case 'syslogudp': return buildSyslogUdpSource(props, processor, logger)
     default:
       return new SeqSource(props.name, processor, {
         batchSize: props.int('batchSize', 1, 1),
