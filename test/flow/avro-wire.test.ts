@@ -162,7 +162,7 @@ function appendBatchBody(body: string): Buffer {
 }
 
 function frame(serial: number, buffers: Buffer[]): Buffer {
-  const parts = [Buffer.alloc(8)]
+  const parts: Buffer[] = [Buffer.alloc(8)]
   parts[0]!.writeInt32BE(serial, 0)
   parts[0]!.writeInt32BE(buffers.length, 4)
   for (const buffer of buffers) {

@@ -138,6 +138,7 @@ export class FrameDecoder {
   /** The first `count` pending bytes without consuming them, or null if fewer are held. */
   private peek(count: number): Buffer | null {
     if (this.pendingBytes < count) return null
+    if (count === 0) return Buffer.alloc(0)
     const first = this.pending[0]!
     if (first.byteLength >= count) return first.subarray(0, count)
     const joined = Buffer.concat(this.pending)
