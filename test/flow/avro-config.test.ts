@@ -147,14 +147,16 @@ describe('ipFilterRules', () => {
 /** A server that answers the handshake ping (as the capture does) and never a call. */
 async function silentServer(): Promise<number> {
   const reply = Buffer.from('00000000000000020000000400000000000000020000', 'hex')
+  const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
+    sockets.add(socket)
     socket.once('data', () => socket.write(reply))
     socket.on('error', () => undefined)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   cleanups.push(() => new Promise<void>((resolve) => {
     server.close(() => resolve())
-    server.closeAllConnections?.()
+    for (const socket of sockets) socket.destroy()
   }))
   return (server.address() as net.AddressInfo).port
 }
