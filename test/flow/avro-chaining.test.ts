@@ -1,8 +1,9 @@
-// Proves agent chaining over Avro (reference §3.5): A (http → memory → avro sink) feeds B (avro
-// source → channel → sink). A's take commits only after B committed: when B's sink is paused, B
-// fills and answers FAILED, A rolls back and backs off, A fills and its http source answers 503;
-// on resume every accepted event arrives, once, in order. And when B is stopped and restarted
-// mid-stream, A reconnects by itself and every event arrives (duplicates counted, none lost).
+// Proves agent chaining over Avro (reference §3.5): A (http → memory → avro sink) feeds B
+// (avro source → channel → sink). A's take commits only after B committed: when B's sink is
+// paused, B fills and answers FAILED, A rolls back and backs off, A fills and its http source
+// answers 503; on resume every accepted event arrives, once, in order. And when B is stopped
+// and restarted mid-stream, A reconnects by itself and every event arrives (duplicates
+// counted, none lost).
 import { afterEach, expect, it } from 'vitest'
 import { Agent } from '../../src/flow/agent.js'
 import { ChannelProcessor } from '../../src/flow/channel-processor.js'

@@ -1,8 +1,9 @@
 // Proves sluice speaks Flume's Avro RPC byte for byte: the avro source answers the exact bytes
-// captured from avsc 5.7.9 (reference §8.4) with the exact captured reply, the avro sink's client
-// sends exactly the captured bytes, a Java-style handshake (unknown hash → NONE → resend with the
-// protocol text → CLIENT) is served, and avsc's own Netty codec talks to both sides.
-// Real Flume cannot be fetched here: the capture and avsc's independent codec are the interop proof.
+// captured from avsc 5.7.9 (reference §8.4) with the exact captured reply, the avro sink's
+// client sends exactly the captured bytes, a Java-style handshake (unknown hash → NONE → resend
+// with the protocol text → CLIENT) is served, single-event `append` is served, and avsc's own
+// Netty codec talks to both sides. Real Flume cannot be fetched here: the capture and avsc's
+// independent codec are the interop proof.
 import * as crypto from 'node:crypto'
 import * as net from 'node:net'
 import { afterEach, expect, it } from 'vitest'
@@ -239,4 +240,17 @@ it('talks to avsc\'s own Netty codec in both directions', async () => {
   const [first] = got as { headers: Record<string, string>; body: Buffer }[]
   expect({ ...first!.headers }).toEqual({ a: '1' })
   expect([...first!.body]).toEqual([0, 255, 7])
+})
+
+it('serves the single-event append as well', async () => {
+  const { source, channel } = await startSource()
+  const client = await rawClient(source.port)
+  client.socket.write(CLIENT_PING)
+  await client.read(0, SERVER_PING_REPLY.byteLength)
+  // meta {}, "append" (len 6 → 0x0c), then one AvroFlumeEvent: headers {} and body "one".
+  client.socket.write(frame(2, [hex('00 0c 617070656e64 00 06 6f6e65')]))
+  expect((await client.read(SERVER_PING_REPLY.byteLength, 15)).toString('hex'))
+    .toBe('00000002' + '00000001' + '00000003' + '000000')
+  expect(await takeAll(channel, 10)).toEqual(['one'])
+  expect(source.counter.get('AppendAcceptedCount')).toBe(1)
 })

@@ -102,7 +102,9 @@ export class ServerConnection {
       const pack = this.queue.shift()!
       try {
         const reply = await this.serve(pack)
-        if (reply !== null && !this.socket.destroyed) this.pipe.write(encodeFrame(pack.serial, reply))
+        if (reply !== null && !this.socket.destroyed) {
+          this.pipe.write(encodeFrame(pack.serial, reply))
+        }
       } catch (error) {
         this.refuse(pack.serial, error)
         return
