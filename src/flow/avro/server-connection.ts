@@ -59,6 +59,8 @@ export class ServerConnection {
   private readonly queue: DataPack[] = []
   private serving: Promise<void> | null = null
   private closing = false
+  /** Ends a wait for the client to read its replies (a client that never reads holds it). */
+  private stopWaiting: (() => void) | null = null
 
   constructor(private readonly socket: net.Socket, private readonly pipe: FramePipe,
     limits: FrameLimits, private readonly protocols: ProtocolCache,
@@ -80,6 +82,7 @@ export class ServerConnection {
     this.closing = true
     this.queue.length = 0
     this.pipe.input.pause()
+    this.stopWaiting?.()
   }
 
   private receive(chunk: Buffer): void {
@@ -109,7 +112,11 @@ export class ServerConnection {
         this.refuse(pack.serial, error)
         return
       }
-      await new Promise<void>((resolve) => this.pipe.onceWritable(resolve))
+      await new Promise<void>((resolve) => {
+        this.stopWaiting = resolve
+        this.pipe.onceWritable(resolve)
+      })
+      this.stopWaiting = null
     }
     if (!this.closing && !this.socket.destroyed) this.pipe.input.resume()
   }
