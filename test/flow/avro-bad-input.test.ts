@@ -3,7 +3,8 @@
 // announcing more than maxFrameBytes (refused before its payload is sent), a handshake that does
 // not decode, a protocol text that is not JSON or lacks Flume's messages, an unknown message
 // name (answered with an Avro system error first), an array count of 2^62, zlib garbage on a
-// deflate source. A well-behaved client connected throughout keeps delivering.
+// deflate source. A well-behaved client connected throughout keeps delivering, and a client
+// that never reads its replies cannot hold the source's stop().
 import * as net from 'node:net'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { ChannelProcessor } from '../../src/flow/channel-processor.js'
@@ -170,4 +171,23 @@ it('closes a deflate connection that sends bytes that are not zlib', async () =>
   await stillServing(deflating)
   await until('only the good client connected',
     () => deflating.source.counter.get('OpenConnectionCount') === 1)
+})
+
+it('lets stop() finish while a client never reads its replies', async () => {
+  const { PassThrough } = await import('node:stream')
+  const { ProtocolCache, ServerConnection } = await import(
+    '../../src/flow/avro/server-connection.js')
+  const input = new PassThrough()
+  let written = 0
+  // A pipe whose output never drains: the client stopped reading.
+  const pipe = { input, write: () => { written++; return false }, onceWritable: () => undefined,
+    end: () => undefined }
+  const socket = { destroyed: false, destroy: () => undefined } as unknown as net.Socket
+  const connection = new ServerConnection(socket, pipe, LIMITS, new ProtocolCache(),
+    async () => 'OK', capturingLogger(), 'test', () => undefined)
+  input.write(Buffer.concat(encodeFrame(0, [ourHandshake(), encodeCall('', null)])))
+  await until('the ping answered', () => written === 1)
+  connection.stopReading()
+  await connection.idle()
+  expect(written).toBe(1)
 })
