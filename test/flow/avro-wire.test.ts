@@ -254,3 +254,25 @@ it('serves the single-event append as well', async () => {
   expect(await takeAll(channel, 10)).toEqual(['one'])
   expect(source.counter.get('AppendAcceptedCount')).toBe(1)
 })
+
+it('goes through NONE and resends its protocol to an avsc server of another hash', async () => {
+  const avro = (await import('avsc')).default
+  const service = avro.Service.forProtocol(JSON.parse(JAVA_PROTOCOL_TEXT))
+  expect(service.hash.equals(FLUME_PROTOCOL_HASH)).toBe(false)
+  const got: string[] = []
+  const avscServer = service.createServer()
+  ;(avscServer as unknown as { onAppendBatch: (fn: (events: { body: Buffer }[],
+    cb: (e: unknown, s: string) => void) => void) => void }).onAppendBatch((events, cb) => {
+    got.push(...events.map((e) => e.body.toString()))
+    cb(null, 'OK')
+  })
+  const server = net.createServer((s) => avscServer.createChannel(s))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const client = await AvroRpcClient.connect({ host: '127.0.0.1',
+    port: (server.address() as net.AddressInfo).port, connectTimeoutMs: 10_000,
+    requestTimeoutMs: 10_000, compressionLevel: null, tls: null, limits: LIMITS })
+  cleanups.push(() => client.close())
+  await client.appendBatch([{ headers: {}, body: Buffer.from('resolved') }])
+  expect(got).toEqual(['resolved'])
+})

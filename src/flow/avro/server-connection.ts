@@ -105,9 +105,7 @@ export class ServerConnection {
       const pack = this.queue.shift()!
       try {
         const reply = await this.serve(pack)
-        if (reply !== null && !this.socket.destroyed) {
-          this.pipe.write(encodeFrame(pack.serial, reply))
-        }
+        if (!this.socket.destroyed) this.pipe.write(encodeFrame(pack.serial, reply))
       } catch (error) {
         this.refuse(pack.serial, error)
         return
@@ -122,7 +120,7 @@ export class ServerConnection {
   }
 
   /** One request → the buffers of its reply (handshake first, as Java lays them out). */
-  private async serve(pack: DataPack): Promise<Buffer[] | null> {
+  private async serve(pack: DataPack): Promise<Buffer[]> {
     const message = pack.message
     let offset = 0
     let handshake: Buffer | null = null
