@@ -3,7 +3,8 @@
 // deflate, with TLS (a self-signed PKCS12 keystore made here with openssl, the CA as a PEM
 // truststore), and with both; the deflate wire is one zlib stream that a plain zlib client can
 // speak; a sink that does not trust the certificate delivers nothing and counts the failures;
-// a JKS keystore is refused with the keytool command that converts it.
+// a JKS keystore is refused with the keytool command that converts it; a plaintext client on a
+// TLS source is dropped while TLS clients are served.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
@@ -175,4 +176,16 @@ it('refuses a JKS keystore at start, saying how to convert it', async () => {
     ...keystore('JKS', path.join(certs.dir, 'keystore.jks')).map((l) => `b.sources.r1.${l}`)]
     .join('\n'), 'b.conf', { agentName: 'b', logger })
   await expect(agent.start()).rejects.toThrow(/is a JKS keystore.*keytool -importkeystore.*PKCS12/)
+})
+
+it('drops a plaintext client on a TLS source and keeps serving TLS clients', async () => {
+  const b = await downstream(keystore('PKCS12', path.join(certs.dir, 'keystore.p12')))
+  const socket = net.connect(b.port, '127.0.0.1')
+  socket.on('error', () => undefined)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.write(Buffer.from('00000000000000020000002235b2a3c603776e92b8abbd7f01859296', 'hex'))
+  await closed
+  const a = await upstream(b.port, ['ssl = true', 'trust-all-certs = true'])
+  await putEvents(a.graph.channels.get('c1')!, sampleEvents(3))
+  expect(await takeEvents(b.agent.graph.channels.get('c1')!, 3)).toHaveLength(3)
 })
