@@ -6,6 +6,7 @@
  */
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { buildAvroSink, buildAvroSource } from '../avro/avro-config.js'
 import { ChannelProcessor } from '../channel-processor.js'
 import { FileChannel } from '../channels/file-channel.js'
 import { MemoryChannel } from '../channels/memory-channel.js'
@@ -39,6 +40,7 @@ const SOURCE_TYPES: Record<string, string> = {
   taildir: 'taildir', 'org.apache.flume.source.taildir.taildirsource': 'taildir',
   syslogtcp: 'syslogtcp', 'org.apache.flume.source.syslogtcpsource': 'syslogtcp',
   syslogudp: 'syslogudp', 'org.apache.flume.source.syslogudpsource': 'syslogudp',
+  avro: 'avro', 'org.apache.flume.source.avrosource': 'avro',
 }
 const CHANNEL_TYPES: Record<string, string> = {
   memory: 'memory', 'org.apache.flume.channel.memorychannel': 'memory',
@@ -48,9 +50,10 @@ const SINK_TYPES: Record<string, string> = {
   logger: 'logger', 'org.apache.flume.sink.loggersink': 'logger',
   null: 'null', 'org.apache.flume.sink.nullsink': 'null',
   file_roll: 'file_roll', 'org.apache.flume.sink.rollingfilesink': 'file_roll',
+  avro: 'avro', 'org.apache.flume.sink.avrosink': 'avro',
 }
 /** Flume types sluice recognises but does not build, for a clearer message than "unknown". */
-const FLUME_ONLY = new Set(['netcatudp', 'avro', 'thrift', 'multiport_syslogtcp',
+const FLUME_ONLY = new Set(['netcatudp', 'thrift', 'multiport_syslogtcp',
   'jms', 'jdbc', 'spillablememory', 'hdfs', 'irc', 'hbase',
   'hbase2', 'asynchbase', 'morphline_solr', 'hive', 'elasticsearch'])
 
@@ -110,6 +113,7 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
     buildInterceptors(props), context.logger)
   const { logger } = context
   switch (type) {
+    case 'avro': return buildAvroSource(props, processor, logger)
     case 'netcat':
       if (!props.has('port')) throw props.fail('port', 'is required')
       return new NetcatSource(props.name, processor, {
@@ -153,6 +157,7 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
 
 export function buildSink(props: Props, channel: Channel, context: BuildContext): Sink {
   const type = resolveType(props, SINK_TYPES, 'sink')
+  if (type === 'avro') return buildAvroSink(props, channel, context.logger)
   if (type === 'logger') {
     return new LoggerSink(props.name, channel, props.int('batchSize', 100, 1),
       props.int('maxBytesToLog', 16, 0), context.logger)
