@@ -1,9 +1,11 @@
 // Proves that docs/errors.md lists exactly the error codes of src/errors.ts, with the same Kafka
-// codes and retriable flags, and the broker's wire-protocol codes, so the documentation cannot
+// codes and retriable flags, and the broker's and the avro components' wire-protocol codes, so the
+// documentation cannot
 // drift from the code.
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { ERROR_CODES } from '../src/errors.js'
+import { AvroWireErrorCode } from '../src/flow/avro/wire-errors.js'
 import { ProtocolErrorCode } from '../src/kafka/protocol/errors.js'
 
 it('documents every error code with its Kafka code and retriable flag', () => {
@@ -25,4 +27,11 @@ it('documents every wire-protocol error code of the broker', () => {
   const section = doc.slice(doc.indexOf('## Wire-protocol errors'))
   const documented = [...section.matchAll(/^\| `(SLUICE_ERR_KAFKA_[A-Z_]+)` \|/gm)].map((m) => m[1])
   expect(documented.sort()).toEqual(Object.values(ProtocolErrorCode).sort())
+})
+
+it('documents every wire-protocol error code of the avro source and sink', () => {
+  const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
+  const section = doc.slice(doc.indexOf('## Wire-protocol errors (the avro'))
+  const documented = [...section.matchAll(/^\| `(SLUICE_ERR_AVRO_[A-Z_]+)` \|/gm)].map((m) => m[1])
+  expect(documented.sort()).toEqual(Object.values(AvroWireErrorCode).sort())
 })
