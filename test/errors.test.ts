@@ -1,7 +1,6 @@
 // Proves that docs/errors.md lists exactly the error codes of src/errors.ts, with the same Kafka
-// codes and retriable flags, and the broker's and the avro components' wire-protocol codes, so the
-// documentation cannot
-// drift from the code.
+// codes and retriable flags, and the wire-protocol codes of the broker and of the avro source and
+// sink, so the documentation cannot drift from the code.
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { ERROR_CODES } from '../src/errors.js'
