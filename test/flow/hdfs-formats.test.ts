@@ -184,7 +184,7 @@ describe('gzip (CompressedStream, codeC = gzip)', () => {
 
 /** Hadoop's blocks as the lz4 command's legacy format: magic, then u32le size + raw block. */
 function asLegacyLz4(bytes: Buffer): Buffer {
-  const parts = [hex('02214c18')]
+  const parts: Buffer[] = [hex('02214c18')]
   for (let offset = 0; offset < bytes.length;) {
     const blockBytes = bytes.readUInt32BE(offset)
     offset += 4
