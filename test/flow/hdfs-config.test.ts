@@ -33,7 +33,7 @@ describe('hdfs sink configuration', () => {
         appendNewline: true, writeFormat: 'Writable' })
       expect(options.names).toEqual({ suffix: '', inUsePrefix: '', inUseSuffix: '.tmp' })
       expect(options.roll).toEqual({ rollIntervalMs: 30_000, rollSizeBytes: 1024,
-        rollCount: 10, idleTimeoutMs: 0, callTimeoutMs: 10_000 })
+        rollCount: 10, idleTimeoutMs: 0, callTimeoutMs: 30_000 })
       expect(options).toMatchObject({ batchSize: 100, maxOpenFiles: 5000,
         retryIntervalMs: 180_000, closeTries: 0, rootDirectory: '/data/flume',
         journalPath: '/data/flume/.sluice-hdfs-a1-k1.journal' })

@@ -191,12 +191,20 @@ describe('naming and buckets', () => {
   })
 
   it('refuses header values that would lead outside the root directory', async () => {
-    const h = harness({}, '/%{dir}')
+    const h = harness({ prefixTemplate: parseTemplate('%{p}') }, '/%{dir}')
     await h.sink.start()
-    const error = await deliver(h, ['x'], { dir: '../../escape' }).catch((e: unknown) => e)
+    const error = await deliver(h, ['x'], { dir: '../../escape', p: 'a' })
+      .catch((e: unknown) => e)
     expect((error as Error).message).toMatch(/outside .*; refused/)
     expect(h.channel.size()).toBe(1)
+    await h.sink.process().catch(() => undefined)
+    await inTransaction(h.channel, async (tx) => { await tx.take() })
+    await expect(deliver(h, ['y'], { dir: 'd', p: '../../../up' })).rejects.toThrow(/refused/)
+    await inTransaction(h.channel, async (tx) => { await tx.take() })
+    // A prefix with a slash names a subdirectory, as in Flume.
+    await deliver(h, ['z'], { dir: 'd', p: 'sub/app' })
     await h.sink.stop()
+    expect(files(h.dir)).toEqual([`d/sub/app.${T0 + 1}`])
   })
 
   it('closes the least recently used file past maxOpenFiles', async () => {
@@ -228,6 +236,7 @@ describe('naming and buckets', () => {
 /** A FileSystem that fails chosen calls with a chosen errno, once each. */
 class FailingFileSystem extends FaultFileSystem {
   failOpen: string | null = null
+  onCreate: (() => void) | null = null
   failRenames = 0
   slowSyncMs = 0
   onSync: (() => void) | null = null
@@ -238,6 +247,7 @@ class FailingFileSystem extends FaultFileSystem {
       this.failOpen = null
       throw Object.assign(new Error(`${code}: permission denied, open '${filePath}'`), { code })
     }
+    if (mode === 'create') this.onCreate?.()
     return super.open(filePath, mode)
   }
 
@@ -303,9 +313,14 @@ describe('failures roll the batch back and lose nothing', () => {
     await expect(deliver(h, ['slow'])).rejects.toThrow(/took 10001 ms, over hdfs.callTimeout/)
     fs.onSync = null
     expect(h.channel.size()).toBe(1)
+    fs.onCreate = () => { h.clock.now += 10_001 }
+    await expect(h.sink.process()).rejects.toThrow(/create .* took 10001 ms/)
+    fs.onCreate = null
+    expect(h.channel.size()).toBe(1)
     await h.sink.process()
     await h.sink.stop()
-    expect(files(h.dir).map((name) => text(h.dir, name)).join('')).toBe('fast\nslow\n')
+    // The late create left nothing behind: two files, both closed.
+    expect(files(h.dir).map((name) => text(h.dir, name))).toEqual(['fast\n', 'slow\n'])
   })
 
   it('retries a failed rename every retryInterval, then leaves it to the next start', async () => {

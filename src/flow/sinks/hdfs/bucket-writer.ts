@@ -194,13 +194,14 @@ export class BucketWriter {
     const unsyncedDirectories = this.makeDirectories()
     const entry = this.nextEntry()
     journal.recordOpen(entry)
+    const startedMs = this.context.nowMs()
     let handle: FileHandle
     try {
-      handle = this.timed('create', entry.inUse, () => fs.open(entry.inUse, 'create'), null)
+      handle = fs.open(entry.inUse, 'create')
     } catch (error) {
       counter.add('ConnectionFailedCount')
       journal.recordClosed(entry.inUse)
-      throw error
+      throw fileError('create', entry.inUse, error)
     }
     const writer = newFormatWriter(spec, this.context.nowMs)
     const file: OpenFile = { entry, handle, writer, writtenBytes: 0, flushedBytes: 0,
@@ -208,6 +209,7 @@ export class BucketWriter {
       openedAtMs: this.context.nowMs(), events: 0, bodyBytes: 0,
       flushed: { events: 0, bodyBytes: 0 } }
     this.file = file
+    this.checkDeadline('create', entry.inUse, startedMs, file)
     const header = writer.header()
     if (header.length > 0) {
       this.timed('write the header of', entry.inUse, () => {
@@ -250,15 +252,19 @@ export class BucketWriter {
       if (file !== null) this.abandon(file)
       throw fileError(operation, filePath, error)
     }
+    this.checkDeadline(operation, filePath, startedMs, file)
+    return result
+  }
+
+  private checkDeadline(operation: string, filePath: string, startedMs: number,
+    file: OpenFile | null): void {
     const tookMs = this.context.nowMs() - startedMs
     const limitMs = this.context.roll.callTimeoutMs
-    if (limitMs > 0 && tookMs > limitMs) {
-      if (file !== null) this.abandon(file)
-      this.context.counter.add('ConnectionFailedCount')
-      throw new SluiceError('SLUICE_ERR_EVENT_DELIVERY', `${operation} ${filePath} took ` +
-        `${tookMs} ms, over hdfs.callTimeout ${limitMs} ms; the batch is rolled back`)
-    }
-    return result
+    if (limitMs <= 0 || tookMs <= limitMs) return
+    if (file !== null) this.abandon(file)
+    this.context.counter.add('ConnectionFailedCount')
+    throw new SluiceError('SLUICE_ERR_EVENT_DELIVERY', `${operation} ${filePath} took ` +
+      `${tookMs} ms, over hdfs.callTimeout ${limitMs} ms; the batch is rolled back`)
   }
 
   /** After a failed write: cut the file to what was flushed and close it (or leave it to the

@@ -185,7 +185,8 @@ export function buildHdfsSink(props: Props, channel: Channel, context: BuildCont
       rollSizeBytes: props.int('hdfs.rollSize', 1024, 0),
       rollCount: props.int('hdfs.rollCount', 10, 0),
       idleTimeoutMs: props.int('hdfs.idleTimeout', 0, 0) * MS_PER_SECOND,
-      callTimeoutMs: props.int('hdfs.callTimeout', 10_000, 0),
+      // Deprecated in Flume; 1.11 documents 30 s.
+      callTimeoutMs: props.int('hdfs.callTimeout', 30_000, 0),
     },
     batchSize: props.int('hdfs.batchSize', 100, 1),
     maxOpenFiles: props.int('hdfs.maxOpenFiles', 5000, 1),

@@ -80,6 +80,8 @@ export class HdfsSink extends BatchSink {
   private recovered = false
   private queue: Promise<unknown> = Promise.resolve()
   private tick: NodeJS.Timeout | null = null
+  /** A tick waits for the batch in progress; later ticks are skipped rather than queued. */
+  private tickQueued = false
 
   constructor(name: string, channel: Channel, private readonly options: HdfsSinkOptions) {
     super(name, channel, options.batchSize)
@@ -115,7 +117,12 @@ export class HdfsSink extends BatchSink {
     const intervalMs = this.options.housekeepingIntervalMs ?? HOUSEKEEPING_INTERVAL_MS
     if (intervalMs > 0) {
       this.tick = setInterval(() => {
-        void this.exclusive(() => this.housekeeping()).catch((error: unknown) =>
+        if (this.tickQueued) return
+        this.tickQueued = true
+        void this.exclusive(() => {
+          this.tickQueued = false
+          this.housekeeping()
+        }).catch((error: unknown) =>
           this.options.logger.error(`hdfs sink ${this.name}: ${(error as Error).message}`))
       }, intervalMs)
       this.tick.unref()
@@ -196,18 +203,21 @@ export class HdfsSink extends BatchSink {
 
   private bucketOf(event: FlowEvent): { directory: string; fileName: string } {
     const { pathTemplate, prefixTemplate, escape, rootDirectory } = this.options
-    const directory = path.resolve(escapeTemplate(pathTemplate, event.headers, escape,
-      this.hosts))
-    const fileName = escapeTemplate(prefixTemplate, event.headers, escape, this.hosts)
-    const where = path.resolve(directory, fileName)
-    const inside = (target: string) => target === rootDirectory ||
-      target.startsWith(rootDirectory.endsWith(path.sep) ? rootDirectory
-        : `${rootDirectory}${path.sep}`)
-    if (!inside(directory) || !inside(path.dirname(where))) {
-      throw new SluiceError('SLUICE_ERR_EVENT_DELIVERY', `the event's headers resolve ` +
-        `hdfs.path/hdfs.filePrefix to ${where}, outside ${rootDirectory}; refused`)
+    let directory = path.resolve(escapeTemplate(pathTemplate, event.headers, escape, this.hosts))
+    let fileName = escapeTemplate(prefixTemplate, event.headers, escape, this.hosts)
+    if (fileName.includes(path.sep)) {
+      // A prefix with a slash (from a header, say) names a subdirectory, as it would in Flume.
+      const slash = fileName.lastIndexOf(path.sep)
+      directory = path.resolve(directory, fileName.slice(0, slash))
+      fileName = fileName.slice(slash + 1)
     }
-    return { directory: path.dirname(where), fileName: path.basename(where) }
+    const within = rootDirectory.endsWith(path.sep) ? rootDirectory : `${rootDirectory}${path.sep}`
+    if (directory !== rootDirectory && !directory.startsWith(within)) {
+      throw new SluiceError('SLUICE_ERR_EVENT_DELIVERY', `the event's headers resolve ` +
+        `hdfs.path/hdfs.filePrefix to ${path.join(directory, fileName)}, outside ` +
+        `${rootDirectory}; refused`)
+    }
+    return { directory, fileName }
   }
 
   /** The bucket's writer, most recently used last; past maxOpenFiles the eldest closes. */
