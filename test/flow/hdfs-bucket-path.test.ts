@@ -65,12 +65,14 @@ describe('header and host escapes', () => {
     expect(() => parseTemplate('/x/%[hostname]')).toThrow(/none of %\[localhost\]/)
   })
 
-  it('needs the timestamp header for any %x escape, as Flume does, unless local time is used', () => {
+  it('needs the timestamp header for any %x escape (as Flume does), or local time', () => {
     const missing = (() => { try { escape('/x/%Y', {}) } catch (e) { return e } })()
     expect(isSluiceError(missing, 'SLUICE_ERR_EVENT_DELIVERY')).toBe(true)
-    expect((missing as Error).message).toMatch(/Expected timestamp in the Flume event headers, but it was null.*useLocalTimeStamp/)
+    expect((missing as Error).message)
+      .toMatch(/Expected timestamp in the Flume event headers, but it was null.*useLocalTimeStamp/)
     expect(() => escape('/x/%%', {})).toThrow(/Expected timestamp/)
-    expect(() => escape('/x/%Y', { timestamp: '12:00' })).toThrow(/wasn't able to parse timestamp header "12:00"/)
+    expect(() => escape('/x/%Y', { timestamp: '12:00' }))
+      .toThrow(/wasn't able to parse timestamp header "12:00"/)
     const local = { ...options(), localClockMs: () => THU }
     expect(escape('/x/%Y/%t', {}, local)).toBe(`/x/2005/${THU}`)
   })

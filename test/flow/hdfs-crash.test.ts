@@ -98,7 +98,8 @@ function readOutput(dir: string, fileType: string): OutputFile[] {
         const decoded = decodeGzipMembers(bytes)
         events = decoded.data.toString().split('\n').filter((line) => line !== '')
         whole = decoded.stoppedAt === null
-        if (whole) expect(zlib.gunzipSync(bytes).toString().split('\n').length - 1).toBe(events.length)
+        const lines = whole ? zlib.gunzipSync(bytes).toString().split('\n').length - 1 : 0
+        if (whole) expect(lines).toBe(events.length)
       } else {
         const decoded = decodeSequenceFile(bytes)
         if (typeof decoded === 'string') {
@@ -137,7 +138,8 @@ it.each(['CompressedStream', 'SequenceFile'])('%s: a SIGKILL leaves closed files
   const closed = afterKill.filter((file) => !file.inUse)
   expect(closed.every((file) => file.whole), JSON.stringify(closed.filter((f) => !f.whole)))
     .toBe(true)
-  expect(afterKill.some((file) => file.inUse), JSON.stringify(afterKill.map((f) => [f.name, f.events.length]))).toBe(true)
+  const listing = JSON.stringify(afterKill.map((file) => [file.name, file.events.length]))
+  expect(afterKill.some((file) => file.inUse), listing).toBe(true)
   const maxWritten = Math.max(...afterKill.flatMap((file) => file.events))
 
   const second = await startAgent(dir, conf(dir, 0, fileType))

@@ -108,7 +108,8 @@ describe('SequenceFile', () => {
   })
 
   it('round-trips Hadoop vints and random batches of records', () => {
-    for (const value of [0, 1, -1, 127, -112, 128, -113, 255, 256, 65_535, 2 ** 31 - 1, -(2 ** 31)]) {
+    const values = [0, 1, -1, 127, -112, 128, -113, 255, 256, 65_535, 2 ** 31 - 1, -(2 ** 31)]
+    for (const value of values) {
       const encoded = encodeVInt(value)
       expect(decodeVInt(encoded, 0)).toEqual({ value, size: encoded.length })
     }
@@ -162,7 +163,8 @@ describe('gzip (CompressedStream, codeC = gzip)', () => {
     const { bytes, batchEnds } = writeFile(format, batches.slice(0, 2))
     for (let cut = 0; cut <= bytes.length; cut++) {
       const kept = decodeGzipMembers(bytes.subarray(0, cut))
-      expect(kept.validBytes, `cut at ${cut}`).toBe([0, ...batchEnds].filter((e) => e <= cut).at(-1))
+      const wholeMembers = [0, ...batchEnds].filter((end) => end <= cut)
+      expect(kept.validBytes, `cut at ${cut}`).toBe(wholeMembers.at(-1))
       if (kept.validBytes > 0) {
         expect(zlib.gunzipSync(bytes.subarray(0, kept.validBytes)).toString())
           .toBe(kept.data.toString())
@@ -253,7 +255,7 @@ describe('lz4 (CompressedStream, codeC = lz4: Hadoop Lz4Codec block stream)', ()
 })
 
 describe('text (DataStream)', () => {
-  it('writes bodies with newlines; a torn last line is cut, a file without newlines is kept', () => {
+  it('writes bodies with newlines; cuts a torn last line; keeps a file without newlines', () => {
     const { bytes } = writeFile(spec({}), [[ev('a'), ev('bc')]])
     expect(bytes.toString()).toBe('a\nbc\n')
     expect(repairBytes(spec({}), Buffer.from('a\nbc\nde'))).toMatchObject({ validBytes: 5,

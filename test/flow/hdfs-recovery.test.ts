@@ -174,7 +174,8 @@ describe('restart edge cases', () => {
     const sink = new HdfsSink('k1', channel, options(dir, 'DataStream', { logger }))
     await sink.start()
     expect(logger.warnings.join('\n')).toMatch(/\.journal:\d+: not a line of the hdfs sink/)
-    await inTransaction(channel, (tx) => tx.put({ headers: { bucket: 'b' }, body: Buffer.from('x') }))
+    await inTransaction(channel, (tx) =>
+      tx.put({ headers: { bucket: 'b' }, body: Buffer.from('x') }))
     await expect(sink.process()).rejects.toThrow(/not a line/)
     expect(channel.size()).toBe(1)
     await sink.stop()

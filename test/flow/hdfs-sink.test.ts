@@ -105,7 +105,7 @@ describe('rolling', () => {
       'dddd\neeee\n'])
   })
 
-  it('closes on rollInterval and on idleTimeout; the next event starts a fresh counter', async () => {
+  it('closes on rollInterval and idleTimeout; the next event starts a new counter', async () => {
     const h = harness({ roll: { rollIntervalMs: 30_000, rollSizeBytes: 0, rollCount: 0,
       idleTimeoutMs: 5_000, callTimeoutMs: 0 } })
     await h.sink.start()
@@ -135,7 +135,7 @@ describe('rolling', () => {
 })
 
 describe('naming and buckets', () => {
-  it('uses inUsePrefix/inUseSuffix while open and fileSuffix, escaped prefix when closed', async () => {
+  it('names files with inUsePrefix/Suffix while open, then prefix and fileSuffix', async () => {
     const h = harness({ prefixTemplate: parseTemplate('events-%{host}'),
       names: { suffix: '.log', inUsePrefix: '_', inUseSuffix: '.writing' } })
     await h.sink.start()
@@ -303,7 +303,7 @@ describe('failures roll the batch back and lose nothing', () => {
     expect(h.sink.counter.get('EventWriteFail')).toBe(3)
   })
 
-  it('a flush slower than callTimeout fails its batch, as Flume\'s timed-out call does', async () => {
+  it('a call slower than callTimeout fails its batch, as a timed-out call in Flume', async () => {
     const fs = new FailingFileSystem(new NodeFileSystem())
     const h = harness({ fs, roll: { rollIntervalMs: 0, rollSizeBytes: 0, rollCount: 0,
       idleTimeoutMs: 0, callTimeoutMs: 10_000 } })

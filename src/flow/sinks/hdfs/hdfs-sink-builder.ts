@@ -179,7 +179,8 @@ export function buildHdfsSink(props: Props, channel: Channel, context: BuildCont
     pathTemplate, prefixTemplate, rootDirectory, spec, escape, logger: context.logger,
     journalPath: path.join(journalDir, `.sluice-hdfs-${props.agent}-${props.name}.journal`),
     names: { suffix: fileSuffix !== '' ? fileSuffix : codecExtension(spec),
-      inUsePrefix: props.string('hdfs.inUsePrefix', ''), inUseSuffix: inUseSuffixOf(props, context) },
+      inUsePrefix: props.string('hdfs.inUsePrefix', ''),
+      inUseSuffix: inUseSuffixOf(props, context) },
     roll: {
       rollIntervalMs: props.int('hdfs.rollInterval', 30, 0) * MS_PER_SECOND,
       rollSizeBytes: props.int('hdfs.rollSize', 1024, 0),
