@@ -353,5 +353,14 @@ describe('failures roll the batch back and lose nothing', () => {
     expect(files(live.dir)).toEqual([`FlumeData.${T0 + 1}`, `FlumeData.${T0 + 2}.tmp`])
     await live.sink.stop()
     expect(live.logger.warnings.join('\n')).toMatch(/will retry closing .* in 180 s/)
+
+    // closeTries = 1: the first attempt was the only one; the next start closes the file.
+    const once = harness({ fs, retryIntervalMs: 180_000, closeTries: 1 })
+    await once.sink.start()
+    await deliver(once, ['s'])
+    fs.failRenames = 1
+    await once.sink.stop()
+    expect(files(once.dir)).toEqual([`FlumeData.${T0 + 1}.tmp`])
+    expect(once.logger.warnings.join('\n')).toMatch(/is left for the next start to close/)
   })
 })

@@ -248,10 +248,13 @@ export class HdfsSink extends BatchSink {
   }
 
   private closeFailed(entry: OpenFileEntry, error: unknown): void {
-    const { retryIntervalMs, logger } = this.options
-    logger.warn(`hdfs sink ${this.name}: ${(error as Error).message}; will retry closing ` +
-      `${entry.inUse}` + (retryIntervalMs > 0 ? ` in ${retryIntervalMs / 1000} s` : ' at restart'))
-    if (retryIntervalMs <= 0) return
+    const { retryIntervalMs, closeTries, logger } = this.options
+    // closeTries counts the attempt that just failed, as Flume's does.
+    const retries = retryIntervalMs > 0 && closeTries !== 1
+    logger.warn(`hdfs sink ${this.name}: ${(error as Error).message}; ` + (retries
+      ? `will retry closing ${entry.inUse} in ${retryIntervalMs / 1000} s`
+      : `${entry.inUse} is left for the next start to close`))
+    if (!retries) return
     this.pendingCloses.set(entry.inUse, { entry, attempts: 1,
       nextAttemptMs: this.nowMs() + retryIntervalMs })
   }
