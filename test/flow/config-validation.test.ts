@@ -141,15 +141,15 @@ describe('pruning, case by case (reference §1.4)', () => {
   })
 
   it('6: refuses an agent left with no source and no sink', () => {
-    const lines = BASE.map((l) => l.replace('type = seq', 'type = avro')
-      .replace('type = null', 'type = hdfs'))
+    const lines = BASE.map((l) => l.replace('type = seq', 'type = thrift')
+      .replace('type = null', 'type = hbase'))
     const error = refusal(lines)
     expect(error.message).toMatch(/no valid source and no valid sink is left/)
   })
 
   it('7: removes a component of an unknown or unbuilt type', () => {
-    expectPruned(BASE.map((l) => l.replace('type = null', 'type = hdfs')),
-      'a1.sinks.k1.type: Sink k1 has been removed: error during configuration: "hdfs" is a ' +
+    expectPruned(BASE.map((l) => l.replace('type = null', 'type = hbase')),
+      'a1.sinks.k1.type: Sink k1 has been removed: error during configuration: "hbase" is a ' +
         'Flume sink type sluice does not build')
     expectPruned(BASE.map((l) => l.replace('type = null', 'type = com.example.MySink')),
       /"com\.example\.MySink" is not a known sink type/)

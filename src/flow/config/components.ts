@@ -15,6 +15,7 @@ import { buildInterceptors } from '../interceptors.js'
 import { buildSelector } from '../selectors.js'
 import { LoggerSink, NullSink } from '../sinks/basic-sinks.js'
 import { FileRollSink } from '../sinks/file-roll-sink.js'
+import { buildHdfsSink } from '../sinks/hdfs/hdfs-sink-builder.js'
 import type { Sink } from '../sinks/sink.js'
 import { DEFAULT_EXEC_MAX_LINE_LENGTH_BYTES, ExecSource } from '../sources/exec-source.js'
 import { HttpSource } from '../sources/http-source.js'
@@ -51,10 +52,11 @@ const SINK_TYPES: Record<string, string> = {
   null: 'null', 'org.apache.flume.sink.nullsink': 'null',
   file_roll: 'file_roll', 'org.apache.flume.sink.rollingfilesink': 'file_roll',
   avro: 'avro', 'org.apache.flume.sink.avrosink': 'avro',
+  hdfs: 'hdfs', 'org.apache.flume.sink.hdfs.hdfseventsink': 'hdfs',
 }
 /** Flume types sluice recognises but does not build, for a clearer message than "unknown". */
 const FLUME_ONLY = new Set(['netcatudp', 'thrift', 'multiport_syslogtcp',
-  'jms', 'jdbc', 'spillablememory', 'hdfs', 'irc', 'hbase',
+  'jms', 'jdbc', 'spillablememory', 'irc', 'hbase',
   'hbase2', 'asynchbase', 'morphline_solr', 'hive', 'elasticsearch'])
 
 function resolveType(props: Props, table: Record<string, string>, kind: string): string {
@@ -163,6 +165,7 @@ export function buildSink(props: Props, channel: Channel, context: BuildContext)
       props.int('maxBytesToLog', 16, 0), context.logger)
   }
   if (type === 'null') return new NullSink(props.name, channel, props.int('batchSize', 100, 1))
+  if (type === 'hdfs') return buildHdfsSink(props, channel, context)
   const serializer = props.string('sink.serializer', 'TEXT')
   if (serializer.toLowerCase() !== 'text') {
     throw props.fail('sink.serializer', `only the TEXT serializer is supported, got ${serializer}`)
