@@ -14,17 +14,17 @@
  *   can move past it and an unclean open scans only the segments after it.
  * - the checkpoint (recovery point + log start) is written on roll, on clean close, on
  *   deleteRecordsBefore and retention, and by sync() every CHECKPOINT_INTERVAL_BYTES synced.
- * - a failed write or fsync puts the log in the failed state: appends and syncs are refused with
- *   SLUICE_ERR_STORAGE until recover() rescans from the recovery point (fsync is never retried)
+ * - a failed write or fsync puts the log in the failed state (storage-guard.ts): appends and
+ *   syncs are refused with SLUICE_ERR_STORAGE until recover() rescans from the recovery point
  *   and cuts what was never acknowledged: every batch of the append call that failed and, in
  *   'fsync' durability, every batch no successful sync covered. So after recover() the log holds
- *   what callers were told is stored, and a producer's retry does not duplicate.
+ *   what callers were told is stored.
  *
  * Invariants: offsets are contiguous from logStartOffset to logEndOffset; segments are contiguous
  * (each starts at its predecessor's nextOffset); a failed call never advances logEndOffset.
  */
 import * as path from 'node:path'
-import { AssertionError, SluiceError, assert } from '../errors.js'
+import { SluiceError, assert } from '../errors.js'
 import { writeBaseOffset, writePartitionLeaderEpoch } from '../format/batch-header.js'
 import type { FileSystem } from '../io/file-system.js'
 import { ActiveSegment } from './active-segment.js'
@@ -32,10 +32,11 @@ import { planAppend, validateBatches, type AppendGroup } from './append-plan.js'
 import { findSpan, readWholeBatches } from './batch-scanner.js'
 import { writeCheckpoint } from './checkpoint.js'
 import { lastTimeEntryBelow, type OffsetIndexEntry } from './offset-index.js'
-import { scanPartitionForRecovery } from './recovery.js'
+import { reportMatchesFiles, scanPartitionForRecovery } from './recovery.js'
 import { countRetiredSegments, retireSegmentFiles } from './retention.js'
 import { SegmentFileReader } from './segment-file-reader.js'
-import { CLEAN_SHUTDOWN_FILE, listPartitionDirectory } from './segment-files.js'
+import { CLEAN_SHUTDOWN_FILE } from './segment-files.js'
+import { StorageGuard } from './storage-guard.js'
 import {
   systemClock, validateLogConfig, type AppendOutcome, type Clock, type PartitionLogConfig,
   type RecoveryReport, type RetiredSegment, type SegmentInfo,
@@ -63,9 +64,7 @@ export class PartitionLog {
   private recoveryPoint = 0
   private syncedSinceCheckpointBytes = 0
   private directoryUnsynced = false
-  private failure: SluiceError | null = null
-  /** After a failure: the end of what was acknowledged; recover() cuts everything past it. */
-  private acknowledgedEndOffset: number | null = null
+  private readonly storage: StorageGuard
   private closed = false
 
   private constructor(
@@ -76,6 +75,7 @@ export class PartitionLog {
   ) {
     this.dir = dir
     this.sealedReader = new SegmentFileReader(fs, dir)
+    this.storage = new StorageGuard(dir)
   }
 
   static open(args: OpenPartitionLogArgs): { log: PartitionLog; report: RecoveryReport } {
@@ -105,7 +105,7 @@ export class PartitionLog {
   }
 
   get isFailed(): boolean {
-    return this.failure !== null
+    return this.storage.isFailed
   }
 
   /** See the module comment. Throws SLUICE_ERR_CORRUPT_BATCH / _RECORD_TOO_LARGE before any
@@ -120,14 +120,14 @@ export class PartitionLog {
     try {
       for (const group of groups) {
         if (group.rollBefore) {
-          this.guard(() => this.roll(nowMs))
+          this.storage.guard(() => this.roll(nowMs))
           outcome.rolled = true
         }
         this.writeGroup(batches.slice(group.first, group.end), group, outcome)
       }
     } catch (error) {
       // Nothing of a failed call is acknowledged, even the groups that reached the file.
-      if (this.failure !== null) this.acknowledgedEndOffset ??= this.acknowledgedEnd(endBefore)
+      this.storage.noteAcknowledgedEnd(this.acknowledgedEnd(endBefore))
       throw error
     }
     return outcome
@@ -136,7 +136,7 @@ export class PartitionLog {
   /** fdatasync of everything appended since the last sync; advances the recovery point. */
   sync(): void {
     this.requireWritable()
-    this.guardWith(this.acknowledgedEnd(this.logEndOffset), () => {
+    this.storage.guardWith(this.acknowledgedEnd(this.logEndOffset), () => {
       const syncedBytes = this.active.unsyncedBytes
       if (syncedBytes > 0) this.active.syncLog()
       if (this.directoryUnsynced) this.fs.syncDirectory(this.dir)
@@ -228,7 +228,7 @@ export class PartitionLog {
       this.startOffset, this.clock.nowMs())
     if (count === 0) return []
     const retired = this.sealed.slice(0, count)
-    return this.guard(() => {
+    return this.storage.guard(() => {
       const out = retired.map((segment) => {
         this.sealedReader.forget(segment.baseOffset)
         return retireSegmentFiles(this.fs, this.dir, segment)
@@ -247,7 +247,7 @@ export class PartitionLog {
     this.checkOffset(offset)
     if (offset > this.startOffset) {
       this.startOffset = offset
-      this.guard(() => this.writeCheckpoint())
+      this.storage.guard(() => this.writeCheckpoint())
     }
     return this.startOffset
   }
@@ -258,16 +258,15 @@ export class PartitionLog {
     this.requireOpen()
     this.active.close()
     this.sealedReader.close()
-    this.failure ??= new SluiceError('SLUICE_ERR_STORAGE', `${this.dir}: recovery in progress`)
-    const report = this.guard(() => scanPartitionForRecovery({
+    this.storage.beginRecovery()
+    const cutOffset = this.storage.acknowledgedEndOffset
+    const report = this.storage.guard(() => scanPartitionForRecovery({
       fs: this.fs, dir: this.dir, config: this.config, clock: this.clock,
       recoveryPointOffset: this.recoveryPoint, ignoreCleanShutdown: true,
-      ...(this.acknowledgedEndOffset === null ? {}
-        : { maxLogEndOffset: this.acknowledgedEndOffset }),
+      ...(cutOffset === null ? {} : { maxLogEndOffset: cutOffset }),
     }))
-    this.guard(() => this.load(report))
-    this.failure = null
-    this.acknowledgedEndOffset = null
+    this.storage.guard(() => this.load(report))
+    this.storage.clear()
     return report
   }
 
@@ -275,7 +274,7 @@ export class PartitionLog {
   close(clean: boolean): void {
     if (this.closed) return
     try {
-      if (clean && this.failure === null) this.guard(() => this.closeCleanly())
+      if (clean && !this.storage.isFailed) this.storage.guard(() => this.closeCleanly())
     } finally {
       this.closed = true
       this.active.close()
@@ -315,7 +314,7 @@ export class PartitionLog {
       writePartitionLeaderEpoch(batch, 0)
       outcome.batches.push({ ...planned, segmentBaseOffset: group.segmentBaseOffset })
     })
-    const entries = this.guard(() => this.active.write(batches, group.batches))
+    const entries = this.storage.guard(() => this.active.write(batches, group.batches))
     for (const entry of entries) {
       outcome.indexEntries.push({ ...entry, segmentBaseOffset: group.segmentBaseOffset })
     }
@@ -369,10 +368,7 @@ export class PartitionLog {
 
   private requireWritable(): void {
     this.requireOpen()
-    if (this.failure !== null) {
-      throw new SluiceError('SLUICE_ERR_STORAGE', `${this.dir} refuses appends after a storage ` +
-        `error (${this.failure.message}); recover() it first`)
-    }
+    this.storage.refuseIfFailed()
   }
 
   /** What callers were told is stored: in 'fsync' durability an append is acknowledged only
@@ -380,38 +376,4 @@ export class PartitionLog {
   private acknowledgedEnd(writtenEndOffset: number): number {
     return this.config.durability === 'fsync' ? this.recoveryPoint : writtenEndOffset
   }
-
-  /** Runs file work; an I/O error fails the log (and is rethrown as SLUICE_ERR_STORAGE). */
-  private guard<T>(work: () => T): T {
-    return this.guardWith(null, work)
-  }
-
-  /** guard, also recording where the acknowledged log ends if `work` fails the log. */
-  private guardWith<T>(acknowledgedEndOffset: number | null, work: () => T): T {
-    try {
-      return work()
-    } catch (error) {
-      // Typed errors (bad input, corrupt bytes read back) are not storage failures.
-      if (error instanceof SluiceError) throw error
-      if (error instanceof AssertionError) {
-        this.failure ??= new SluiceError('SLUICE_ERR_STORAGE', error.message)
-        throw error
-      }
-      const message = error instanceof Error ? error.message : String(error)
-      if (acknowledgedEndOffset !== null) this.acknowledgedEndOffset ??= acknowledgedEndOffset
-      this.failure = new SluiceError('SLUICE_ERR_STORAGE', `${this.dir}: ${message}`,
-        { cause: error })
-      throw this.failure
-    }
-  }
-}
-
-/** A report from elsewhere still describes the directory: same segments, same last size. */
-function reportMatchesFiles(fs: FileSystem, dir: string, report: RecoveryReport): boolean {
-  if (path.resolve(report.dir) !== path.resolve(dir) || report.segments.length === 0) return false
-  const bases = listPartitionDirectory(fs, dir).segmentBases
-  if (bases.length !== report.segments.length) return false
-  if (!report.segments.every((s, i) => s.baseOffset === bases[i])) return false
-  const last = report.segments[report.segments.length - 1]!
-  return fs.stat(last.path)?.size === last.sizeBytes
 }
