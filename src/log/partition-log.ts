@@ -1,6 +1,7 @@
 /**
- * One partition's log on disk: a directory of segments (segment-files.ts), appended to by its
- * owner thread only, synchronously (DESIGN rule 1; calls cost ~2 µs sync against ~35 µs async).
+ * One partition's log on disk: a directory of segments (segment-files.ts; the SegmentChain of
+ * segment-chain.ts holds them open), appended to by its owner thread only, synchronously
+ * (DESIGN rule 1; calls cost ~2 µs sync against ~35 µs async).
  *
  * Append validates every batch before writing any (append-plan.ts), assigns offsets by rewriting
  * baseOffset and partitionLeaderEpoch in the caller's buffers (outside the CRC, so no new CRC),
@@ -27,14 +28,13 @@ import * as path from 'node:path'
 import { SluiceError, assert } from '../errors.js'
 import { writeBaseOffset, writePartitionLeaderEpoch } from '../format/batch-header.js'
 import type { FileSystem } from '../io/file-system.js'
-import { ActiveSegment } from './active-segment.js'
+import type { ActiveSegment } from './active-segment.js'
 import { planAppend, validateBatches, type AppendGroup } from './append-plan.js'
-import { findSpan, readWholeBatches } from './batch-scanner.js'
 import { writeCheckpoint } from './checkpoint.js'
 import { lastTimeEntryBelow, type OffsetIndexEntry } from './offset-index.js'
 import { reportMatchesFiles, scanPartitionForRecovery } from './recovery.js'
-import { countRetiredSegments, retireSegmentFiles } from './retention.js'
-import { SegmentFileReader } from './segment-file-reader.js'
+import { countRetiredSegments } from './retention.js'
+import { SegmentChain } from './segment-chain.js'
 import { CLEAN_SHUTDOWN_FILE } from './segment-files.js'
 import { StorageGuard } from './storage-guard.js'
 import {
@@ -57,9 +57,7 @@ export interface OpenPartitionLogArgs {
 
 export class PartitionLog {
   readonly dir: string
-  private sealed: SegmentInfo[] = []
-  private active!: ActiveSegment
-  private readonly sealedReader: SegmentFileReader
+  private readonly chain: SegmentChain
   private startOffset = 0
   private recoveryPoint = 0
   private syncedSinceCheckpointBytes = 0
@@ -74,7 +72,7 @@ export class PartitionLog {
     private readonly clock: Clock,
   ) {
     this.dir = dir
-    this.sealedReader = new SegmentFileReader(fs, dir)
+    this.chain = new SegmentChain(fs, dir)
     this.storage = new StorageGuard(dir)
   }
 
@@ -102,6 +100,11 @@ export class PartitionLog {
   /** Every offset below this is on stable storage. */
   get recoveryPointOffset(): number {
     return this.recoveryPoint
+  }
+
+  /** The segment appends go to. */
+  private get active(): ActiveSegment {
+    return this.chain.active
   }
 
   get isFailed(): boolean {
@@ -148,7 +151,7 @@ export class PartitionLog {
   }
 
   segments(): SegmentInfo[] {
-    return [...this.sealed.map((s) => ({ ...s })), { ...this.active.info }]
+    return this.chain.all().map((s) => ({ ...s }))
   }
 
   /** The segment appends go to (cheaper than segments() when only the tail matters). */
@@ -158,10 +161,7 @@ export class PartitionLog {
 
   /** Offset-index entries of a segment, as readers need them (the engine's shared index). */
   indexEntries(segmentBaseOffset: number): OffsetIndexEntry[] {
-    if (segmentBaseOffset === this.active.baseOffset) return this.active.offsetIndex.entries()
-    const segment = this.sealed.find((s) => s.baseOffset === segmentBaseOffset)
-    if (segment === undefined) return []
-    return this.sealedReader.indexEntries(segmentBaseOffset, segment.sizeBytes)
+    return this.chain.indexEntries(segmentBaseOffset)
   }
 
   /** Where the batch holding `offset` starts; null at the log end; out of range otherwise. */
@@ -169,10 +169,8 @@ export class PartitionLog {
     this.requireOpen()
     this.checkOffset(offset)
     if (offset === this.logEndOffset) return null
-    const segment = this.segmentFor(offset)
-    const position = segment === this.active.info
-      ? this.active.locate(offset)
-      : this.sealedReader.locate(segment.baseOffset, offset, segment.sizeBytes)
+    const segment = this.chain.segmentFor(offset)
+    const position = this.chain.positionOf(segment, offset)
     assert(position !== null, `offset ${offset} is below the log end but in no batch`)
     return { segmentBaseOffset: segment.baseOffset, position }
   }
@@ -185,13 +183,7 @@ export class PartitionLog {
     }
     const found = this.locate(offset)
     if (found === null) return Buffer.alloc(0)
-    const segment = this.segmentFor(offset)
-    if (segment === this.active.info) {
-      return readWholeBatches((at, length) => this.active.readAt(at, length), found.position,
-        maxBytes, segment.sizeBytes)
-    }
-    return this.sealedReader.readBatches(segment.baseOffset, found.position, maxBytes,
-      segment.sizeBytes)
+    return this.chain.readBatches(this.chain.segmentFor(offset), found.position, maxBytes)
   }
 
   /**
@@ -201,21 +193,16 @@ export class PartitionLog {
    */
   timeLookup(timestampMs: number): number | null {
     this.requireOpen()
-    for (const segment of [...this.sealed, this.active.info]) {
+    for (const segment of this.chain.all()) {
       if (segment.maxTimestamp < timestampMs || segment.nextOffset <= this.startOffset) continue
-      const isActive = segment === this.active.info
-      const entries = isActive ? this.active.timeEntries
-        : this.sealedReader.timeIndex(segment.baseOffset)
-      const below = lastTimeEntryBelow(entries, timestampMs)
+      const below = lastTimeEntryBelow(this.chain.timeEntries(segment), timestampMs)
       const from = Math.max(below === undefined ? segment.baseOffset : below.offset + 1,
         this.startOffset)
       if (from >= segment.nextOffset) continue
       const start = this.locate(from)!.position
       const wanted = (span: { lastOffset: number; maxTimestamp: number }): boolean =>
         span.lastOffset >= this.startOffset && span.maxTimestamp >= timestampMs
-      const span = isActive
-        ? findSpan(this.active.walkWindow, start, segment.sizeBytes, wanted)
-        : this.sealedReader.findBatch(segment.baseOffset, start, segment.sizeBytes, wanted)
+      const span = this.chain.findBatch(segment, start, wanted)
       if (span !== null) return Math.max(span.baseOffset, this.startOffset)
     }
     return null
@@ -224,20 +211,14 @@ export class PartitionLog {
   /** Retires sealed segments past retentionMs / retentionBytes / below the log start. */
   enforceRetention(): RetiredSegment[] {
     this.requireOpen()
-    const count = countRetiredSegments(this.sealed, this.active.info.sizeBytes, this.config,
-      this.startOffset, this.clock.nowMs())
+    const count = countRetiredSegments(this.chain.sealedSegments, this.active.info.sizeBytes,
+      this.config, this.startOffset, this.clock.nowMs())
     if (count === 0) return []
-    const retired = this.sealed.slice(0, count)
     return this.storage.guard(() => {
-      const out = retired.map((segment) => {
-        this.sealedReader.forget(segment.baseOffset)
-        return retireSegmentFiles(this.fs, this.dir, segment)
-      })
-      this.sealed = this.sealed.slice(count)
-      const firstBase = (this.sealed[0] ?? this.active.info).baseOffset
-      this.startOffset = Math.max(this.startOffset, firstBase)
+      const retired = this.chain.retireOldest(count)
+      this.startOffset = Math.max(this.startOffset, this.chain.oldestBaseOffset)
       this.writeCheckpoint()
-      return out
+      return retired
     })
   }
 
@@ -256,8 +237,7 @@ export class PartitionLog {
    *  was torn, reported), and takes appends again. */
   recover(): RecoveryReport {
     this.requireOpen()
-    this.active.close()
-    this.sealedReader.close()
+    this.chain.close()
     this.storage.beginRecovery()
     const cutOffset = this.storage.acknowledgedEndOffset
     const report = this.storage.guard(() => scanPartitionForRecovery({
@@ -277,8 +257,7 @@ export class PartitionLog {
       if (clean && !this.storage.isFailed) this.storage.guard(() => this.closeCleanly())
     } finally {
       this.closed = true
-      this.active.close()
-      this.sealedReader.close()
+      this.chain.close()
     }
   }
 
@@ -293,12 +272,7 @@ export class PartitionLog {
   }
 
   private load(report: RecoveryReport): void {
-    const segments = report.segments
-    assert(segments.length > 0, 'recovery left no segment')
-    const last = segments[segments.length - 1]!
-    this.sealed = segments.slice(0, -1).map((s) => ({ ...s }))
-    this.active = ActiveSegment.reopen(this.fs, this.dir, last, report.activeIndexer,
-      this.config.indexIntervalBytes)
+    this.chain.load(report, this.config.indexIntervalBytes)
     this.startOffset = report.logStartOffset
     this.recoveryPoint = report.recoveryPointOffset
     this.syncedSinceCheckpointBytes = 0
@@ -322,11 +296,9 @@ export class PartitionLog {
 
   private roll(nowMs: number): void {
     const durable = this.config.durability !== 'memory'
-    const sealed = this.active.seal(durable)
-    this.sealed.push(sealed)
+    const sealed = this.chain.sealActive(durable)
     if (durable) this.recoveryPoint = sealed.nextOffset
-    this.active = ActiveSegment.create(this.fs, this.dir, sealed.nextOffset, nowMs,
-      this.config.indexIntervalBytes)
+    this.chain.startActive(sealed.nextOffset, nowMs, this.config.indexIntervalBytes)
     this.directoryUnsynced = true
     if (durable) this.writeCheckpoint()
   }
@@ -341,18 +313,6 @@ export class PartitionLog {
     // writeFileAtomic synced the directory, which covers segment files created since.
     this.directoryUnsynced = false
     this.syncedSinceCheckpointBytes = 0
-  }
-
-  private segmentFor(offset: number): SegmentInfo {
-    if (offset >= this.active.baseOffset) return this.active.info
-    let low = 0
-    let high = this.sealed.length - 1
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1
-      if (this.sealed[middle]!.baseOffset <= offset) low = middle
-      else high = middle - 1
-    }
-    return this.sealed[low]!
   }
 
   private checkOffset(offset: number): void {
