@@ -1,36 +1,33 @@
 /**
- * `Log`: the low-level embedded API over the engine. It owns the topic metadata and the
- * partition → shard assignment (recorded on disk, fixed for a partition's life), starts shard
- * threads as partitions need them, runs recovery scans in the background pool before handing a
- * partition to its shard, and serves reads on the calling thread through PartitionReaders.
+ * `Log`: the low-level embedded API over the engine. It keeps the topics in a TopicCatalog
+ * (topic-catalog.ts: configurations and the partition → shard assignment, recorded on disk and
+ * fixed for a partition's life), starts shard threads as partitions need them, runs recovery
+ * scans in the background pool (background-pool.ts) before handing a partition to its shard, and
+ * serves reads on the calling thread through PartitionReaders.
  *
  * Threads: this class lives on the caller's thread. Appends go to the owning shard (coalesced per
  * turn of the event loop); reads never ask the shard.
  */
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { Piscina } from 'piscina'
 import { SluiceError } from '../errors.js'
 import { readBatchHeader } from '../format/batch-header.js'
 import { encodeBatch } from '../format/record-batch.js'
 import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FileSystem } from '../io/file-system.js'
-import type { BackgroundTask } from './background-tasks.js'
-import { MetadataStore, type EngineMetadata, type TopicRecord } from './metadata-store.js'
+import { BackgroundPool } from './background-pool.js'
+import type { TopicRecord } from './metadata-store.js'
 import { PartitionReader, type PartitionReaderHandle } from './partition-reader.js'
 import { logConfig } from './shard-runtime.js'
 import { ShardHandle } from './shard-handle.js'
 import type { PartitionKey } from './shard-protocol.js'
 import { createSharedIndexBuffer } from './shared-index.js'
 import { createTailWindowBuffers } from './tail-window.js'
-import {
-  checkPartitionIndex, invalidConfig, resolveTopicConfig, validateTopicName,
-} from './topic-config.js'
+import { TopicCatalog } from './topic-catalog.js'
+import { checkPartitionIndex, invalidConfig } from './topic-config.js'
 import type {
   AppendRecord, AppendResult, BatchReadResult, ReadOptions, ReadResult, TopicConfig,
   TopicDescription,
 } from './types.js'
-import { workerScriptPath } from './worker-path.js'
 import {
   checkOffset, checkRead, partitionKey, resolveLogOptions, type LogOptions,
 } from './log-options.js'
@@ -49,43 +46,30 @@ interface OpenPartition {
 export class Log {
   private readonly shards: (ShardHandle | undefined)[]
   private readonly partitions = new Map<PartitionKey, OpenPartition>()
-  private readonly pool: Piscina
+  private readonly background = new BackgroundPool()
   private retentionTimer: NodeJS.Timeout | null = null
   private closed = false
-  private readonly backgroundDeletes = new Set<Promise<unknown>>()
   /** Recovery reports of the partitions opened by Log.open, for callers who want them. */
   readonly recoveryReports = new Map<PartitionKey, unknown>()
 
   private constructor(
     readonly dataDir: string,
     private readonly fs: FileSystem,
-    private readonly store: MetadataStore,
-    private readonly metadata: EngineMetadata,
+    private readonly topics: TopicCatalog,
     private readonly options: Required<LogOptions>,
   ) {
-    this.shards = new Array<ShardHandle | undefined>(metadata.shardCount)
-    this.pool = new Piscina({
-      filename: workerScriptPath('background'),
-      minThreads: 0,
-      maxThreads: Math.max(1, Math.min(2, os.availableParallelism())),
-      idleTimeout: 1000,
-    })
+    this.shards = new Array<ShardHandle | undefined>(topics.shardCount)
   }
 
   static async open(options: LogOptions): Promise<Log> {
     const resolved = resolveLogOptions(options)
     const fs = new NodeFileSystem()
     openDataDir(fs, resolved.dataDir)
-    const store = await MetadataStore.open(fs, resolved.dataDir)
-    const stored = store.load()
-    const requestedShards = options.shards ?? null
-    if (stored !== null && requestedShards !== null && requestedShards !== stored.shardCount) {
-      throw invalidConfig(`${resolved.dataDir} was created with shards=${stored.shardCount}; ` +
-        `partitions stay on their shard for life, so shards=${requestedShards} cannot apply`)
-    }
-    const metadata = stored ?? { version: 1, shardCount: resolved.shards, topics: {} }
-    if (stored === null) store.save(metadata)
-    const log = new Log(resolved.dataDir, fs, store, metadata, resolved)
+    const topics = await TopicCatalog.open({
+      fs, dataDir: resolved.dataDir,
+      requestedShards: options.shards ?? null, defaultShards: resolved.shards,
+    })
+    const log = new Log(resolved.dataDir, fs, topics, resolved)
     try {
       log.removeLeftoverDeletions()
       await log.openStoredTopics()
@@ -101,41 +85,19 @@ export class Log {
 
   async createTopic(name: string, config: TopicConfig): Promise<void> {
     this.checkOpen()
-    validateTopicName(name)
-    const resolved = resolveTopicConfig(config)
-    if (this.metadata.topics[name] !== undefined) {
-      throw new SluiceError('SLUICE_ERR_TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`)
-    }
-    const record: TopicRecord = { config: resolved, partitionShards: [] }
-    for (let p = 0; p < resolved.partitions; p++) {
-      record.partitionShards.push(this.leastLoadedShard(record))
-    }
-    this.metadata.topics[name] = record
-    this.store.save(this.metadata)
+    const record = this.topics.add(name, config)
     await this.openPartitions(name, record, 0, { fresh: true })
   }
 
   async createPartitions(name: string, totalCount: number): Promise<void> {
-    const record = this.topic(name)
-    const current = record.partitionShards.length
-    if (!Number.isInteger(totalCount) || totalCount <= current) {
-      throw new SluiceError('SLUICE_ERR_INVALID_PARTITIONS',
-        `topic "${name}" has ${current} partitions; the new count must be a larger integer, ` +
-        `got ${String(totalCount)}`)
-    }
-    resolveTopicConfig({ ...record.config, partitions: totalCount })
-    for (let p = current; p < totalCount; p++) {
-      record.partitionShards.push(this.leastLoadedShard(record))
-    }
-    record.config.partitions = totalCount
-    this.store.save(this.metadata)
-    await this.openPartitions(name, record, current, { fresh: true })
+    this.checkOpen()
+    const firstNew = this.topics.addPartitions(name, totalCount)
+    await this.openPartitions(name, this.topics.get(name), firstNew, { fresh: true })
   }
 
   async deleteTopic(name: string): Promise<void> {
-    const record = this.topic(name)
-    delete this.metadata.topics[name]
-    this.store.save(this.metadata)
+    this.checkOpen()
+    const record = this.topics.remove(name)
     for (let p = 0; p < record.partitionShards.length; p++) {
       const key = partitionKey(name, p)
       const open = this.partitions.get(key)
@@ -146,13 +108,13 @@ export class Log {
       // Rename first (instant, so the name is free at once), delete in the background.
       const doomed = `${open.handle.dir}.${Date.now()}${DELETED_TOPIC_DIR_SUFFIX}`
       this.fs.rename(open.handle.dir, doomed)
-      this.deleteInBackground({ kind: 'removeTree', path: doomed })
+      this.background.deleteInBackground({ kind: 'removeTree', path: doomed })
     }
   }
 
   async listTopics(): Promise<string[]> {
     this.checkOpen()
-    return Object.keys(this.metadata.topics).sort()
+    return this.topics.names()
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {
@@ -268,15 +230,13 @@ export class Log {
     await Promise.allSettled(this.shards.map((shard) => shard?.close()))
     for (const open of this.partitions.values()) open.reader.close()
     this.partitions.clear()
-    // Deletions still running finish first: destroying the pool under them would reject them.
-    await Promise.allSettled([...this.backgroundDeletes])
-    await this.pool.destroy()
+    await this.background.close()
   }
 
   // ---- internals -------------------------------------------------------------------------
 
   private async openStoredTopics(): Promise<void> {
-    for (const [name, record] of Object.entries(this.metadata.topics)) {
+    for (const [name, record] of this.topics.entries()) {
       await this.openPartitions(name, record, 0, { fresh: false })
     }
   }
@@ -291,7 +251,7 @@ export class Log {
         const dir = path.join(this.dataDir, key)
         if (how.fresh || record.config.durability === 'memory') this.fs.removeTree(dir)
         this.fs.mkdirp(dir)
-        const recovery = await this.runBackground({
+        const recovery = await this.background.run({
           kind: 'recover', dir, config: logConfig(record.config),
         })
         this.recoveryReports.set(key, recovery)
@@ -327,7 +287,7 @@ export class Log {
       shard = new ShardHandle(
         shardId,
         (dead, error) => this.onShardDeath(dead, error),
-        (paths) => this.deleteInBackground({ kind: 'deletePaths', paths }),
+        (paths) => this.background.deleteInBackground({ kind: 'deletePaths', paths }),
       )
       this.shards[shardId] = shard
     }
@@ -340,38 +300,13 @@ export class Log {
     }
   }
 
-  /**
-   * Spreads partitions over shards: the shard with the fewest partitions gets the next one.
-   * `pending` is the topic being built, which may not be in the metadata yet.
-   */
-  private leastLoadedShard(pending: TopicRecord): number {
-    const load = new Array<number>(this.metadata.shardCount).fill(0)
-    const records = new Set([...Object.values(this.metadata.topics), pending])
-    for (const record of records) {
-      for (const shard of record.partitionShards) load[shard] = (load[shard] ?? 0) + 1
-    }
-    return load.indexOf(Math.min(...load))
-  }
-
-  private async runBackground(task: BackgroundTask): Promise<unknown> {
-    return this.pool.run(task)
-  }
-
-  /**
-   * Deletes renamed topic directories or retired segment files off the hot path. A deletion that
-   * fails leaves only names no reader uses (`*-delete`, `*.deleted`); the next open retries them.
-   */
-  private deleteInBackground(task: BackgroundTask & { kind: 'removeTree' | 'deletePaths' }): void {
-    const done = this.runBackground(task).catch(() => undefined)
-    this.backgroundDeletes.add(done)
-    void done.finally(() => this.backgroundDeletes.delete(done))
-  }
-
   /** Topic directories renamed for deletion by a log that stopped before removing them. */
   private removeLeftoverDeletions(): void {
     for (const name of this.fs.readdir(this.dataDir)) {
       if (name.endsWith(DELETED_TOPIC_DIR_SUFFIX)) {
-        this.deleteInBackground({ kind: 'removeTree', path: path.join(this.dataDir, name) })
+        this.background.deleteInBackground({
+          kind: 'removeTree', path: path.join(this.dataDir, name),
+        })
       }
     }
   }
@@ -386,12 +321,7 @@ export class Log {
 
   private topic(name: string): TopicRecord {
     this.checkOpen()
-    const record = typeof name === 'string' ? this.metadata.topics[name] : undefined
-    if (record === undefined) {
-      throw new SluiceError('SLUICE_ERR_UNKNOWN_TOPIC_OR_PARTITION',
-        `unknown topic ${JSON.stringify(name)}`)
-    }
-    return record
+    return this.topics.get(name)
   }
 
   private partition(topic: string, partition: number): OpenPartition {

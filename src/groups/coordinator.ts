@@ -4,10 +4,12 @@
  * protocol-neutral requests (./types.ts). The embedded client and the Kafka wire protocol both
  * drive this one coordinator. Semantics follow kafka-protocol.md §4 rule by rule.
  *
- * This file owns the membership state machine (join, sync, heartbeat, leave, rebalance, session
- * expiry, static-member fencing, cleanup of unused groups) and the map of groups; the offset
- * side (commit checks, record building, fetch) is ./committed-offsets.ts and the administration
- * side (describe, list, delete) is ./group-admin.ts. The class sequences them.
+ * This file owns the map of groups and the requests: it checks each one and decides what it
+ * asks of the group (the member-id round trip, static-member fencing, whether a rejoin changes
+ * anything). The transitions and their timers (rebalance, session expiry, cleanup of unused
+ * groups) are ./membership.ts; the offset side (commit checks, record building, fetch) is
+ * ./committed-offsets.ts and the administration side (describe, list, delete) is
+ * ./group-admin.ts. The class sequences them.
  *
  * Time comes from a GroupClock (session expiry, rebalance timeout), so tests advance it by hand.
  * Committed offsets go to an OffsetStore before a commit is answered, and are replayed on open.
@@ -16,14 +18,14 @@
  * applied in the order they were issued; a member with a parked request is never expired.
  */
 import {
-  Group, groupFor, isUnused, joinError, newMember, newMemberId, sameProtocols, syncError,
-  type Member,
+  Group, groupFor, joinError, newMemberId, sameProtocols, syncError, type Member,
 } from './group.js'
 import {
   SerialWriter, applyRecord, checkCommit, commitRecords, fetchCommitted, refuseCommit,
   replayOffsets,
 } from './committed-offsets.js'
 import { deleteGroups, describeGroups, listGroups } from './group-admin.js'
+import { GroupMembership } from './membership.js'
 import type { OffsetStore } from './offset-store.js'
 import {
   GroupErrorCode, systemClock, type DeleteGroupOutcome, type FetchedOffset, type GroupClock,
@@ -32,6 +34,8 @@ import {
   type OffsetCommitRequest, type OffsetFetchRequest, type PartitionOutcome, type SyncGroupRequest,
   type SyncGroupResponse,
 } from './types.js'
+
+export { GROUP_CLEANUP_DELAY_MS } from './membership.js'
 
 export interface CoordinatorOptions {
   store: OffsetStore
@@ -46,7 +50,7 @@ export interface CoordinatorOptions {
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
-  private readonly rebalanceListeners = new Map<string, Set<() => void>>()
+  private readonly membership: GroupMembership
   private readonly clock: GroupClock
   private readonly minSessionTimeoutMs: number
   private readonly maxSessionTimeoutMs: number
@@ -60,6 +64,7 @@ export class GroupCoordinator {
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 1_800_000
     this.maxOffsetMetadataBytes = options.maxOffsetMetadataBytes ?? 4096
     this.writer = new SerialWriter(store)
+    this.membership = new GroupMembership(this.groups, this.clock)
   }
 
   /** Replays the store: every group with committed offsets comes back Empty. */
@@ -88,22 +93,15 @@ export class GroupCoordinator {
         // A static member that restarted: its old incarnation is gone for good, so it is
         // removed now (a prompt rebalance) instead of after its session or rebalance timeout.
         // Static members are exempt from the member-id round trip (KIP-394), as in Kafka.
-        this.fenceInstance(group, instanceId)
-        return this.joinAsMember(group, memberId, request)
+        this.membership.fenceInstance(group, instanceId)
+        return this.membership.addMember(group, memberId, request)
       }
-      if (!request.requireKnownMemberId) return this.joinAsMember(group, memberId, request)
-      const cancel = this.clock.schedule(request.sessionTimeoutMs, () => {
-        group.pendingMembers.delete(memberId)
-        this.dropIfUnused(group)
-      })
-      group.pendingMembers.set(memberId, cancel)
+      if (!request.requireKnownMemberId) return this.membership.addMember(group, memberId, request)
+      this.membership.addPendingMember(group, memberId, request.sessionTimeoutMs)
       return Promise.resolve(joinError(GroupErrorCode.MEMBER_ID_REQUIRED, memberId))
     }
-    const pendingCancel = group.pendingMembers.get(request.memberId)
-    if (pendingCancel !== undefined) {
-      pendingCancel()
-      group.pendingMembers.delete(request.memberId)
-      return this.joinAsMember(group, request.memberId, request)
+    if (this.membership.takePendingMember(group, request.memberId)) {
+      return this.membership.addMember(group, request.memberId, request)
     }
     const member = group.members.get(request.memberId)
     if (member === undefined) {
@@ -124,7 +122,7 @@ export class GroupCoordinator {
     if (group.state === 'PreparingRebalance') {
       return Promise.resolve(syncError(GroupErrorCode.REBALANCE_IN_PROGRESS))
     }
-    this.refreshSession(group, member)
+    this.membership.refreshSession(group, member)
     if (group.state === 'Stable') {
       return Promise.resolve({ errorCode: GroupErrorCode.NONE, assignment: member.assignment })
     }
@@ -132,7 +130,7 @@ export class GroupCoordinator {
       member.awaitingSync?.(syncError(GroupErrorCode.REBALANCE_IN_PROGRESS))
       member.awaitingSync = resolve
     })
-    if (request.memberId === group.leaderId) this.completeSync(group, request)
+    if (request.memberId === group.leaderId) this.membership.completeSync(group, request)
     return parked
   }
 
@@ -141,7 +139,7 @@ export class GroupCoordinator {
     const member = group?.members.get(request.memberId)
     if (group === undefined || member === undefined) return GroupErrorCode.UNKNOWN_MEMBER_ID
     if (request.generationId !== group.generationId) return GroupErrorCode.ILLEGAL_GENERATION
-    this.refreshSession(group, member)
+    this.membership.refreshSession(group, member)
     return group.state === 'PreparingRebalance'
       ? GroupErrorCode.REBALANCE_IN_PROGRESS : GroupErrorCode.NONE
   }
@@ -150,18 +148,15 @@ export class GroupCoordinator {
     const group = this.groups.get(request.groupId)
     return {
       members: request.memberIds.map((memberId) => {
-        const pendingCancel = group?.pendingMembers.get(memberId)
-        if (group !== undefined && pendingCancel !== undefined) {
-          pendingCancel()
-          group.pendingMembers.delete(memberId)
-          this.dropIfUnused(group)
+        if (group !== undefined && this.membership.takePendingMember(group, memberId)) {
+          this.membership.dropIfUnused(group)
           return { memberId, errorCode: GroupErrorCode.NONE }
         }
         const member = group?.members.get(memberId)
         if (group === undefined || member === undefined) {
           return { memberId, errorCode: GroupErrorCode.UNKNOWN_MEMBER_ID }
         }
-        this.removeMember(group, member)
+        this.membership.removeMember(group, member)
         return { memberId, errorCode: GroupErrorCode.NONE }
       }),
     }
@@ -172,16 +167,7 @@ export class GroupCoordinator {
    * at once instead of waiting for their next heartbeat; the wire protocol has no such push.
    */
   onRebalance(groupId: string, listener: () => void): () => void {
-    let listeners = this.rebalanceListeners.get(groupId)
-    if (listeners === undefined) {
-      listeners = new Set()
-      this.rebalanceListeners.set(groupId, listeners)
-    }
-    listeners.add(listener)
-    return () => {
-      listeners.delete(listener)
-      if (listeners.size === 0) this.rebalanceListeners.delete(groupId)
-    }
+    return this.membership.onRebalance(groupId, listener)
   }
 
   // ---- offsets ---------------------------------------------------------------------------
@@ -191,7 +177,7 @@ export class GroupCoordinator {
     if (refused !== null) return refuseCommit(request, refused)
     const group = groupFor(this.groups, request.groupId)
     const member = group.members.get(request.memberId)
-    if (member !== undefined) this.refreshSession(group, member)
+    if (member !== undefined) this.membership.refreshSession(group, member)
     const { records, outcomes } = commitRecords(group.groupId, request, this.clock.now(),
       this.maxOffsetMetadataBytes)
     try {
@@ -241,7 +227,7 @@ export class GroupCoordinator {
     this.groups.clear()
   }
 
-  // ---- state machine ---------------------------------------------------------------------
+  // ---- request checks --------------------------------------------------------------------
 
   private checkJoin(request: JoinGroupRequest): GroupErrorCodeValue | null {
     if (this.closed) return GroupErrorCode.UNKNOWN_MEMBER_ID
@@ -256,19 +242,10 @@ export class GroupCoordinator {
     return null
   }
 
-  private joinAsMember(group: Group, memberId: string, request: JoinGroupRequest)
-    : Promise<JoinGroupResponse> {
-    const member = newMember(memberId, request)
-    if (group.members.size === 0) group.protocolType = request.protocolType
-    group.members.set(memberId, member)
-    this.refreshSession(group, member)
-    return this.parkJoin(group, member)
-  }
-
   private rejoin(group: Group, member: Member, request: JoinGroupRequest)
     : Promise<JoinGroupResponse> {
     const unchanged = sameProtocols(member.protocols, request.protocols)
-    this.refreshSession(group, member)
+    this.membership.refreshSession(group, member)
     if (unchanged && group.state === 'CompletingRebalance') {
       return Promise.resolve(group.joinResponse(member.memberId))
     }
@@ -278,141 +255,6 @@ export class GroupCoordinator {
     member.protocols = request.protocols
     member.sessionTimeoutMs = request.sessionTimeoutMs
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs
-    return this.parkJoin(group, member)
-  }
-
-  private parkJoin(group: Group, member: Member): Promise<JoinGroupResponse> {
-    const parked = new Promise<JoinGroupResponse>((resolve) => {
-      member.awaitingJoin?.(joinError(GroupErrorCode.REBALANCE_IN_PROGRESS, member.memberId))
-      member.awaitingJoin = resolve
-    })
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group)
-    else this.prepareRebalance(group)
-    return parked
-  }
-
-  private prepareRebalance(group: Group): void {
-    if (group.state === 'CompletingRebalance') {
-      for (const member of group.members.values()) {
-        member.awaitingSync?.(syncError(GroupErrorCode.REBALANCE_IN_PROGRESS))
-        member.awaitingSync = null
-      }
-    }
-    group.state = 'PreparingRebalance'
-    group.cancelRebalanceTimer?.()
-    group.cancelRebalanceTimer = this.clock.schedule(group.maxRebalanceTimeoutMs(),
-      () => this.completeJoin(group))
-    for (const listener of this.rebalanceListeners.get(group.groupId) ?? []) listener()
-    this.tryCompleteJoin(group)
-  }
-
-  private tryCompleteJoin(group: Group): void {
-    if (group.state === 'PreparingRebalance' && group.allMembersJoined()) this.completeJoin(group)
-  }
-
-  /** Ends the join phase: members that did not rejoin are dropped, the generation advances. */
-  private completeJoin(group: Group): void {
-    if (group.state !== 'PreparingRebalance') return
-    group.cancelRebalanceTimer?.()
-    group.cancelRebalanceTimer = null
-    for (const member of [...group.members.values()]) {
-      if (member.awaitingJoin === null) this.forget(group, member)
-    }
-    group.generationId++
-    if (group.members.size === 0) {
-      group.state = 'Empty'
-      group.protocolName = ''
-      group.leaderId = ''
-      this.dropIfUnused(group)
-      return
-    }
-    group.protocolName = group.selectProtocol()
-    if (!group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!
-    group.state = 'CompletingRebalance'
-    for (const member of group.members.values()) {
-      member.assignment = Buffer.alloc(0)
-      const answer = member.awaitingJoin!
-      member.awaitingJoin = null
-      this.refreshSession(group, member)
-      answer(group.joinResponse(member.memberId))
-    }
-  }
-
-  private completeSync(group: Group, request: SyncGroupRequest): void {
-    for (const { memberId, assignment } of request.assignments) {
-      const member = group.members.get(memberId)
-      if (member !== undefined) member.assignment = assignment
-    }
-    group.state = 'Stable'
-    for (const member of group.members.values()) {
-      const answer = member.awaitingSync
-      member.awaitingSync = null
-      answer?.({ errorCode: GroupErrorCode.NONE, assignment: member.assignment })
-    }
-  }
-
-  private refreshSession(group: Group, member: Member): void {
-    member.cancelSession?.()
-    member.cancelSession = this.clock.schedule(member.sessionTimeoutMs,
-      () => this.expireSession(group, member))
-  }
-
-  private expireSession(group: Group, member: Member): void {
-    member.cancelSession = null
-    if (group.members.get(member.memberId) !== member) return
-    // Kafka keeps a member alive while it waits in JoinGroup or SyncGroup.
-    if (member.awaitingJoin !== null || member.awaitingSync !== null) {
-      this.refreshSession(group, member)
-      return
-    }
-    this.removeMember(group, member)
-  }
-
-  private removeMember(group: Group, member: Member): void {
-    this.forget(group, member)
-    member.awaitingJoin?.(joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, member.memberId))
-    member.awaitingSync?.(syncError(GroupErrorCode.UNKNOWN_MEMBER_ID))
-    member.awaitingJoin = null
-    member.awaitingSync = null
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group)
-    else if (group.state === 'Stable' || group.state === 'CompletingRebalance') {
-      this.prepareRebalance(group)
-    }
-  }
-
-  /** Removes the current member holding `groupInstanceId`, if any (its id is then unknown). */
-  private fenceInstance(group: Group, groupInstanceId: string): void {
-    for (const member of group.members.values()) {
-      if (member.groupInstanceId === groupInstanceId) {
-        this.removeMember(group, member)
-        return
-      }
-    }
-  }
-
-  private forget(group: Group, member: Member): void {
-    member.cancelSession?.()
-    member.cancelSession = null
-    group.members.delete(member.memberId)
-  }
-
-  /**
-   * Forgets a group that holds nothing (no members, none pending, no committed offsets) after
-   * GROUP_CLEANUP_DELAY_MS, as Kafka's periodic group cleanup does: until then it is described
-   * as Empty, as on Kafka. Without this, every group id ever tried would stay listed and in
-   * memory for the broker's life.
-   */
-  private dropIfUnused(group: Group): void {
-    if (!isUnused(group) || group.cancelCleanup !== null) return
-    group.cancelCleanup = this.clock.schedule(GROUP_CLEANUP_DELAY_MS, () => {
-      group.cancelCleanup = null
-      if (isUnused(group) && this.groups.get(group.groupId) === group) {
-        this.groups.delete(group.groupId)
-      }
-    })
+    return this.membership.parkJoin(group, member)
   }
 }
-
-/** Kafka's offsets.retention.check.interval.ms: how often it removes groups left empty. */
-export const GROUP_CLEANUP_DELAY_MS = 10 * 60 * 1000
-

@@ -1,7 +1,7 @@
 /**
  * Group administration over the coordinator's groups: DescribeGroups, ListGroups and
  * DeleteGroups. These read the group map or remove whole groups; they never touch a group's
- * membership state machine, which stays in GroupCoordinator (./coordinator.ts).
+ * membership state machine, which is GroupMembership's (./membership.ts).
  *
  * Invariants: only an existing group with no members is deleted; its committed offsets are
  * tombstoned in the store before it is forgotten, so a restart does not bring it back; a group

@@ -1,7 +1,7 @@
 /**
  * One consumer group's in-memory state: its members, generation, chosen protocol, leader, parked
- * JoinGroup/SyncGroup requests and committed offsets. The coordinator drives the state machine
- * (kafka-protocol.md §4); this module holds the data and the pure decisions on it.
+ * JoinGroup/SyncGroup requests and committed offsets. GroupMembership (membership.ts) drives the
+ * state machine (kafka-protocol.md §4); this module holds the data and the pure decisions on it.
  *
  *   Empty ──join──▶ PreparingRebalance ──all joined / timer──▶ CompletingRebalance
  *     ▲                  ▲       │ (no members left)                  │ leader's SyncGroup
@@ -51,7 +51,7 @@ export class Group {
   readonly pendingMembers = new Map<string, () => void>()
   readonly offsets = new Map<string, CommittedOffset>()
   cancelRebalanceTimer: (() => void) | null = null
-  /** The pending removal of this group once it holds nothing (see GroupCoordinator). */
+  /** The pending removal of this group once it holds nothing (see GroupMembership). */
   cancelCleanup: (() => void) | null = null
 
   constructor(readonly groupId: string) {}

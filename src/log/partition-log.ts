@@ -1,6 +1,7 @@
 /**
- * One partition's log on disk: a directory of segments (segment-files.ts), appended to by its
- * owner thread only, synchronously (DESIGN rule 1; calls cost ~2 µs sync against ~35 µs async).
+ * One partition's log on disk: a directory of segments (segment-files.ts; the SegmentChain of
+ * segment-chain.ts holds them open), appended to by its owner thread only, synchronously
+ * (DESIGN rule 1; calls cost ~2 µs sync against ~35 µs async).
  *
  * Append validates every batch before writing any (append-plan.ts), assigns offsets by rewriting
  * baseOffset and partitionLeaderEpoch in the caller's buffers (outside the CRC, so no new CRC),
@@ -14,28 +15,28 @@
  *   can move past it and an unclean open scans only the segments after it.
  * - the checkpoint (recovery point + log start) is written on roll, on clean close, on
  *   deleteRecordsBefore and retention, and by sync() every CHECKPOINT_INTERVAL_BYTES synced.
- * - a failed write or fsync puts the log in the failed state: appends and syncs are refused with
- *   SLUICE_ERR_STORAGE until recover() rescans from the recovery point (fsync is never retried)
+ * - a failed write or fsync puts the log in the failed state (storage-guard.ts): appends and
+ *   syncs are refused with SLUICE_ERR_STORAGE until recover() rescans from the recovery point
  *   and cuts what was never acknowledged: every batch of the append call that failed and, in
  *   'fsync' durability, every batch no successful sync covered. So after recover() the log holds
- *   what callers were told is stored, and a producer's retry does not duplicate.
+ *   what callers were told is stored.
  *
  * Invariants: offsets are contiguous from logStartOffset to logEndOffset; segments are contiguous
  * (each starts at its predecessor's nextOffset); a failed call never advances logEndOffset.
  */
 import * as path from 'node:path'
-import { AssertionError, SluiceError, assert } from '../errors.js'
+import { SluiceError, assert } from '../errors.js'
 import { writeBaseOffset, writePartitionLeaderEpoch } from '../format/batch-header.js'
 import type { FileSystem } from '../io/file-system.js'
-import { ActiveSegment } from './active-segment.js'
+import type { ActiveSegment } from './active-segment.js'
 import { planAppend, validateBatches, type AppendGroup } from './append-plan.js'
-import { findSpan, readWholeBatches } from './batch-scanner.js'
 import { writeCheckpoint } from './checkpoint.js'
 import { lastTimeEntryBelow, type OffsetIndexEntry } from './offset-index.js'
-import { scanPartitionForRecovery } from './recovery.js'
-import { countRetiredSegments, retireSegmentFiles } from './retention.js'
-import { SegmentFileReader } from './segment-file-reader.js'
-import { CLEAN_SHUTDOWN_FILE, listPartitionDirectory } from './segment-files.js'
+import { reportMatchesFiles, scanPartitionForRecovery } from './recovery.js'
+import { countRetiredSegments } from './retention.js'
+import { SegmentChain } from './segment-chain.js'
+import { CLEAN_SHUTDOWN_FILE } from './segment-files.js'
+import { StorageGuard } from './storage-guard.js'
 import {
   systemClock, validateLogConfig, type AppendOutcome, type Clock, type PartitionLogConfig,
   type RecoveryReport, type RetiredSegment, type SegmentInfo,
@@ -56,16 +57,12 @@ export interface OpenPartitionLogArgs {
 
 export class PartitionLog {
   readonly dir: string
-  private sealed: SegmentInfo[] = []
-  private active!: ActiveSegment
-  private readonly sealedReader: SegmentFileReader
+  private readonly chain: SegmentChain
   private startOffset = 0
   private recoveryPoint = 0
   private syncedSinceCheckpointBytes = 0
   private directoryUnsynced = false
-  private failure: SluiceError | null = null
-  /** After a failure: the end of what was acknowledged; recover() cuts everything past it. */
-  private acknowledgedEndOffset: number | null = null
+  private readonly storage: StorageGuard
   private closed = false
 
   private constructor(
@@ -75,7 +72,8 @@ export class PartitionLog {
     private readonly clock: Clock,
   ) {
     this.dir = dir
-    this.sealedReader = new SegmentFileReader(fs, dir)
+    this.chain = new SegmentChain(fs, dir)
+    this.storage = new StorageGuard(dir)
   }
 
   static open(args: OpenPartitionLogArgs): { log: PartitionLog; report: RecoveryReport } {
@@ -104,8 +102,13 @@ export class PartitionLog {
     return this.recoveryPoint
   }
 
+  /** The segment appends go to. */
+  private get active(): ActiveSegment {
+    return this.chain.active
+  }
+
   get isFailed(): boolean {
-    return this.failure !== null
+    return this.storage.isFailed
   }
 
   /** See the module comment. Throws SLUICE_ERR_CORRUPT_BATCH / _RECORD_TOO_LARGE before any
@@ -120,14 +123,14 @@ export class PartitionLog {
     try {
       for (const group of groups) {
         if (group.rollBefore) {
-          this.guard(() => this.roll(nowMs))
+          this.storage.guard(() => this.roll(nowMs))
           outcome.rolled = true
         }
         this.writeGroup(batches.slice(group.first, group.end), group, outcome)
       }
     } catch (error) {
       // Nothing of a failed call is acknowledged, even the groups that reached the file.
-      if (this.failure !== null) this.acknowledgedEndOffset ??= this.acknowledgedEnd(endBefore)
+      this.storage.noteAcknowledgedEnd(this.acknowledgedEnd(endBefore))
       throw error
     }
     return outcome
@@ -136,7 +139,7 @@ export class PartitionLog {
   /** fdatasync of everything appended since the last sync; advances the recovery point. */
   sync(): void {
     this.requireWritable()
-    this.guardWith(this.acknowledgedEnd(this.logEndOffset), () => {
+    this.storage.guardWith(this.acknowledgedEnd(this.logEndOffset), () => {
       const syncedBytes = this.active.unsyncedBytes
       if (syncedBytes > 0) this.active.syncLog()
       if (this.directoryUnsynced) this.fs.syncDirectory(this.dir)
@@ -148,7 +151,7 @@ export class PartitionLog {
   }
 
   segments(): SegmentInfo[] {
-    return [...this.sealed.map((s) => ({ ...s })), { ...this.active.info }]
+    return this.chain.all().map((s) => ({ ...s }))
   }
 
   /** The segment appends go to (cheaper than segments() when only the tail matters). */
@@ -158,10 +161,7 @@ export class PartitionLog {
 
   /** Offset-index entries of a segment, as readers need them (the engine's shared index). */
   indexEntries(segmentBaseOffset: number): OffsetIndexEntry[] {
-    if (segmentBaseOffset === this.active.baseOffset) return this.active.offsetIndex.entries()
-    const segment = this.sealed.find((s) => s.baseOffset === segmentBaseOffset)
-    if (segment === undefined) return []
-    return this.sealedReader.indexEntries(segmentBaseOffset, segment.sizeBytes)
+    return this.chain.indexEntries(segmentBaseOffset)
   }
 
   /** Where the batch holding `offset` starts; null at the log end; out of range otherwise. */
@@ -169,10 +169,8 @@ export class PartitionLog {
     this.requireOpen()
     this.checkOffset(offset)
     if (offset === this.logEndOffset) return null
-    const segment = this.segmentFor(offset)
-    const position = segment === this.active.info
-      ? this.active.locate(offset)
-      : this.sealedReader.locate(segment.baseOffset, offset, segment.sizeBytes)
+    const segment = this.chain.segmentFor(offset)
+    const position = this.chain.positionOf(segment, offset)
     assert(position !== null, `offset ${offset} is below the log end but in no batch`)
     return { segmentBaseOffset: segment.baseOffset, position }
   }
@@ -185,13 +183,7 @@ export class PartitionLog {
     }
     const found = this.locate(offset)
     if (found === null) return Buffer.alloc(0)
-    const segment = this.segmentFor(offset)
-    if (segment === this.active.info) {
-      return readWholeBatches((at, length) => this.active.readAt(at, length), found.position,
-        maxBytes, segment.sizeBytes)
-    }
-    return this.sealedReader.readBatches(segment.baseOffset, found.position, maxBytes,
-      segment.sizeBytes)
+    return this.chain.readBatches(this.chain.segmentFor(offset), found.position, maxBytes)
   }
 
   /**
@@ -201,21 +193,16 @@ export class PartitionLog {
    */
   timeLookup(timestampMs: number): number | null {
     this.requireOpen()
-    for (const segment of [...this.sealed, this.active.info]) {
+    for (const segment of this.chain.all()) {
       if (segment.maxTimestamp < timestampMs || segment.nextOffset <= this.startOffset) continue
-      const isActive = segment === this.active.info
-      const entries = isActive ? this.active.timeEntries
-        : this.sealedReader.timeIndex(segment.baseOffset)
-      const below = lastTimeEntryBelow(entries, timestampMs)
+      const below = lastTimeEntryBelow(this.chain.timeEntries(segment), timestampMs)
       const from = Math.max(below === undefined ? segment.baseOffset : below.offset + 1,
         this.startOffset)
       if (from >= segment.nextOffset) continue
       const start = this.locate(from)!.position
       const wanted = (span: { lastOffset: number; maxTimestamp: number }): boolean =>
         span.lastOffset >= this.startOffset && span.maxTimestamp >= timestampMs
-      const span = isActive
-        ? findSpan(this.active.walkWindow, start, segment.sizeBytes, wanted)
-        : this.sealedReader.findBatch(segment.baseOffset, start, segment.sizeBytes, wanted)
+      const span = this.chain.findBatch(segment, start, wanted)
       if (span !== null) return Math.max(span.baseOffset, this.startOffset)
     }
     return null
@@ -224,20 +211,14 @@ export class PartitionLog {
   /** Retires sealed segments past retentionMs / retentionBytes / below the log start. */
   enforceRetention(): RetiredSegment[] {
     this.requireOpen()
-    const count = countRetiredSegments(this.sealed, this.active.info.sizeBytes, this.config,
-      this.startOffset, this.clock.nowMs())
+    const count = countRetiredSegments(this.chain.sealedSegments, this.active.info.sizeBytes,
+      this.config, this.startOffset, this.clock.nowMs())
     if (count === 0) return []
-    const retired = this.sealed.slice(0, count)
-    return this.guard(() => {
-      const out = retired.map((segment) => {
-        this.sealedReader.forget(segment.baseOffset)
-        return retireSegmentFiles(this.fs, this.dir, segment)
-      })
-      this.sealed = this.sealed.slice(count)
-      const firstBase = (this.sealed[0] ?? this.active.info).baseOffset
-      this.startOffset = Math.max(this.startOffset, firstBase)
+    return this.storage.guard(() => {
+      const retired = this.chain.retireOldest(count)
+      this.startOffset = Math.max(this.startOffset, this.chain.oldestBaseOffset)
       this.writeCheckpoint()
-      return out
+      return retired
     })
   }
 
@@ -247,7 +228,7 @@ export class PartitionLog {
     this.checkOffset(offset)
     if (offset > this.startOffset) {
       this.startOffset = offset
-      this.guard(() => this.writeCheckpoint())
+      this.storage.guard(() => this.writeCheckpoint())
     }
     return this.startOffset
   }
@@ -256,18 +237,16 @@ export class PartitionLog {
    *  was torn, reported), and takes appends again. */
   recover(): RecoveryReport {
     this.requireOpen()
-    this.active.close()
-    this.sealedReader.close()
-    this.failure ??= new SluiceError('SLUICE_ERR_STORAGE', `${this.dir}: recovery in progress`)
-    const report = this.guard(() => scanPartitionForRecovery({
+    this.chain.close()
+    this.storage.beginRecovery()
+    const cutOffset = this.storage.acknowledgedEndOffset
+    const report = this.storage.guard(() => scanPartitionForRecovery({
       fs: this.fs, dir: this.dir, config: this.config, clock: this.clock,
       recoveryPointOffset: this.recoveryPoint, ignoreCleanShutdown: true,
-      ...(this.acknowledgedEndOffset === null ? {}
-        : { maxLogEndOffset: this.acknowledgedEndOffset }),
+      ...(cutOffset === null ? {} : { maxLogEndOffset: cutOffset }),
     }))
-    this.guard(() => this.load(report))
-    this.failure = null
-    this.acknowledgedEndOffset = null
+    this.storage.guard(() => this.load(report))
+    this.storage.clear()
     return report
   }
 
@@ -275,11 +254,10 @@ export class PartitionLog {
   close(clean: boolean): void {
     if (this.closed) return
     try {
-      if (clean && this.failure === null) this.guard(() => this.closeCleanly())
+      if (clean && !this.storage.isFailed) this.storage.guard(() => this.closeCleanly())
     } finally {
       this.closed = true
-      this.active.close()
-      this.sealedReader.close()
+      this.chain.close()
     }
   }
 
@@ -294,12 +272,7 @@ export class PartitionLog {
   }
 
   private load(report: RecoveryReport): void {
-    const segments = report.segments
-    assert(segments.length > 0, 'recovery left no segment')
-    const last = segments[segments.length - 1]!
-    this.sealed = segments.slice(0, -1).map((s) => ({ ...s }))
-    this.active = ActiveSegment.reopen(this.fs, this.dir, last, report.activeIndexer,
-      this.config.indexIntervalBytes)
+    this.chain.load(report, this.config.indexIntervalBytes)
     this.startOffset = report.logStartOffset
     this.recoveryPoint = report.recoveryPointOffset
     this.syncedSinceCheckpointBytes = 0
@@ -315,7 +288,7 @@ export class PartitionLog {
       writePartitionLeaderEpoch(batch, 0)
       outcome.batches.push({ ...planned, segmentBaseOffset: group.segmentBaseOffset })
     })
-    const entries = this.guard(() => this.active.write(batches, group.batches))
+    const entries = this.storage.guard(() => this.active.write(batches, group.batches))
     for (const entry of entries) {
       outcome.indexEntries.push({ ...entry, segmentBaseOffset: group.segmentBaseOffset })
     }
@@ -323,11 +296,9 @@ export class PartitionLog {
 
   private roll(nowMs: number): void {
     const durable = this.config.durability !== 'memory'
-    const sealed = this.active.seal(durable)
-    this.sealed.push(sealed)
+    const sealed = this.chain.sealActive(durable)
     if (durable) this.recoveryPoint = sealed.nextOffset
-    this.active = ActiveSegment.create(this.fs, this.dir, sealed.nextOffset, nowMs,
-      this.config.indexIntervalBytes)
+    this.chain.startActive(sealed.nextOffset, nowMs, this.config.indexIntervalBytes)
     this.directoryUnsynced = true
     if (durable) this.writeCheckpoint()
   }
@@ -344,18 +315,6 @@ export class PartitionLog {
     this.syncedSinceCheckpointBytes = 0
   }
 
-  private segmentFor(offset: number): SegmentInfo {
-    if (offset >= this.active.baseOffset) return this.active.info
-    let low = 0
-    let high = this.sealed.length - 1
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1
-      if (this.sealed[middle]!.baseOffset <= offset) low = middle
-      else high = middle - 1
-    }
-    return this.sealed[low]!
-  }
-
   private checkOffset(offset: number): void {
     if (!Number.isInteger(offset) || offset < this.startOffset || offset > this.logEndOffset) {
       throw new SluiceError('SLUICE_ERR_OFFSET_OUT_OF_RANGE', `offset ${offset} is outside ` +
@@ -369,10 +328,7 @@ export class PartitionLog {
 
   private requireWritable(): void {
     this.requireOpen()
-    if (this.failure !== null) {
-      throw new SluiceError('SLUICE_ERR_STORAGE', `${this.dir} refuses appends after a storage ` +
-        `error (${this.failure.message}); recover() it first`)
-    }
+    this.storage.refuseIfFailed()
   }
 
   /** What callers were told is stored: in 'fsync' durability an append is acknowledged only
@@ -380,38 +336,4 @@ export class PartitionLog {
   private acknowledgedEnd(writtenEndOffset: number): number {
     return this.config.durability === 'fsync' ? this.recoveryPoint : writtenEndOffset
   }
-
-  /** Runs file work; an I/O error fails the log (and is rethrown as SLUICE_ERR_STORAGE). */
-  private guard<T>(work: () => T): T {
-    return this.guardWith(null, work)
-  }
-
-  /** guard, also recording where the acknowledged log ends if `work` fails the log. */
-  private guardWith<T>(acknowledgedEndOffset: number | null, work: () => T): T {
-    try {
-      return work()
-    } catch (error) {
-      // Typed errors (bad input, corrupt bytes read back) are not storage failures.
-      if (error instanceof SluiceError) throw error
-      if (error instanceof AssertionError) {
-        this.failure ??= new SluiceError('SLUICE_ERR_STORAGE', error.message)
-        throw error
-      }
-      const message = error instanceof Error ? error.message : String(error)
-      if (acknowledgedEndOffset !== null) this.acknowledgedEndOffset ??= acknowledgedEndOffset
-      this.failure = new SluiceError('SLUICE_ERR_STORAGE', `${this.dir}: ${message}`,
-        { cause: error })
-      throw this.failure
-    }
-  }
-}
-
-/** A report from elsewhere still describes the directory: same segments, same last size. */
-function reportMatchesFiles(fs: FileSystem, dir: string, report: RecoveryReport): boolean {
-  if (path.resolve(report.dir) !== path.resolve(dir) || report.segments.length === 0) return false
-  const bases = listPartitionDirectory(fs, dir).segmentBases
-  if (bases.length !== report.segments.length) return false
-  if (!report.segments.every((s, i) => s.baseOffset === bases[i])) return false
-  const last = report.segments[report.segments.length - 1]!
-  return fs.stat(last.path)?.size === last.sizeBytes
 }

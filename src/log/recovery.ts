@@ -4,7 +4,7 @@
  *
  * scanPartitionForRecovery is self-contained (file system + directory + config → report) so the
  * engine can run it in the background pool; PartitionLog.open({ recovered: report }) then starts
- * from the report without scanning again.
+ * from the report without scanning again, once reportMatchesFiles says the files still match.
  *
  * Recovery cases, in the order they are met (one test per row in test/log/recovery.test.ts, but
  * row 13 in storage-faults.test.ts, where the failures are made):
@@ -140,6 +140,19 @@ export function scanPartitionForRecovery(args: RecoveryScanArgs): RecoveryReport
   }
   report.durationMs = performance.now() - startedMs
   return report
+}
+
+/**
+ * Whether a report made elsewhere (the background pool) still describes the directory: same
+ * segments, same size of the last one. PartitionLog.open scans again when it does not.
+ */
+export function reportMatchesFiles(fs: FileSystem, dir: string, report: RecoveryReport): boolean {
+  if (path.resolve(report.dir) !== path.resolve(dir) || report.segments.length === 0) return false
+  const bases = listPartitionDirectory(fs, dir).segmentBases
+  if (bases.length !== report.segments.length) return false
+  if (!report.segments.every((s, i) => s.baseOffset === bases[i])) return false
+  const last = report.segments[report.segments.length - 1]!
+  return fs.stat(last.path)?.size === last.sizeBytes
 }
 
 function planScan(

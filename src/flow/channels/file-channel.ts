@@ -15,35 +15,35 @@
  *   restart      replays everything from the take position: committed but untaken events
  *                return; events whose take had not committed return too (duplicates, no loss).
  *
- * Invariants: every offset in `inFlight`, `redeliver` and `readAhead` belongs to the take
- * generation (the take side moves on only when all three are empty and no append to the old
- * generation is in flight); `committed` counts untaken events in all live generations.
+ * Invariants: every event the TakeQueue (take-queue.ts) holds belongs to the take generation
+ * (the take side moves on only when the queue is empty and no append to the old generation is in
+ * flight); `committed` counts untaken events in all live generations.
  * capacity (events) and minimumRequiredSpace (free bytes on the data volume) are checked at put
- * commit; a put waits up to keep-alive for room, then fails with SLUICE_ERR_CHANNEL_FULL.
+ * commit (put-admission.ts); a put waits up to keep-alive for room, then fails with
+ * SLUICE_ERR_CHANNEL_FULL.
  * From start to stop the channel holds `in_use.lock` in both directories (directory-lock.ts), so
  * a second channel or agent on them refuses to start instead of losing acknowledged events.
  */
 import * as path from 'node:path'
 import { Log } from '../../engine/log.js'
-import type { StoredRecord } from '../../engine/types.js'
 import { NodeFileSystem } from '../../io/node-file-system.js'
 import type { FileSystem } from '../../io/file-system.js'
-import { Deque } from '../deque.js'
 import type { FlowEvent, FlowLogger } from '../event.js'
 import { silentLogger } from '../event.js'
 import { channelCounter, type ChannelCounter } from '../metrics/counters.js'
 import { Signal } from '../signal.js'
 import {
-  StagedTransaction, channelError, channelFull, type Channel, type StagingChannel,
-  type Transaction,
+  StagedTransaction, channelError, type Channel, type StagingChannel, type Transaction,
 } from '../transaction.js'
 import { lockDirectory, type DirectoryLock } from './directory-lock.js'
 import { volumeFreeBytes, type FreeBytes } from './free-space.js'
+import { PutAdmission } from './put-admission.js'
 import {
   MAX_PUT_BATCH_BYTES, createGeneration, eventsTopic, recordTakePosition, recoverChannelLog,
   retireGeneration,
 } from './channel-log.js'
 import { writeTakePosition } from './take-position.js'
+import { TakeQueue, type StoredEvent } from './take-queue.js'
 
 export interface FileChannelOptions {
   checkpointDir: string
@@ -60,14 +60,9 @@ export interface FileChannelOptions {
   logger?: FlowLogger
 }
 
-interface Stored {
-  offset: number
-  event: FlowEvent
-}
-
 const MIN_REQUIRED_SPACE_FLOOR = 1024 * 1024
 
-export class FileChannel implements Channel, StagingChannel<Stored> {
+export class FileChannel implements Channel, StagingChannel<StoredEvent> {
   readonly type = 'file'
   readonly capacity: number
   readonly transactionCapacity: number
@@ -76,10 +71,8 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
   readonly keepAliveMs: number
   readonly minimumRequiredSpace: number
   private readonly fs: FileSystem = new NodeFileSystem()
-  private readonly spaceFreed = new Signal()
-  private readonly redeliver = new Deque<Stored>()
-  private readonly readAhead = new Deque<Stored>()
-  private readonly inFlight = new Set<number>()
+  private readonly admission: PutAdmission
+  private readonly takeQueue = new TakeQueue()
   private log: Log | null = null
   private locks: DirectoryLock[] = []
   private takeGeneration = 0
@@ -88,10 +81,8 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
   private readonly appending = new Map<number, number>()
   private readonly flushesDone = new Signal()
   private flushesInFlight = 0
-  private readOffset = 0
   private durableTakeOffset = 0
   private committed = 0
-  private reservedPuts = 0
   private reading: Promise<void> | null = null
   private positionWrite: Promise<void> | null = null
   private rotation: Promise<void> | null = null
@@ -103,6 +94,12 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
     this.minimumRequiredSpace = Math.max(MIN_REQUIRED_SPACE_FLOOR,
       options.minimumRequiredSpace ?? 524_288_000)
     this.counter = channelCounter(name)
+    const freeBytes = options.freeBytes ?? volumeFreeBytes
+    this.admission = new PutAdmission({
+      channelName: name, capacity: this.capacity, keepAliveMs: this.keepAliveMs,
+      minimumRequiredSpace: this.minimumRequiredSpace,
+      freeBytes: () => freeBytes(this.dataDir), committedEvents: () => this.committed,
+    })
   }
 
   private get topic(): string {
@@ -147,7 +144,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
       this.maxFileSizeBytes, logger, this.name)
     this.takeGeneration = recovered.takeGeneration
     this.putGeneration = recovered.putGeneration
-    this.readOffset = recovered.takeOffset
+    this.takeQueue.restartAt(recovered.takeOffset)
     this.durableTakeOffset = recovered.takeOffset
     this.committed = recovered.untaken
     writeTakePosition(this.fs, this.options.checkpointDir,
@@ -211,7 +208,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
   }
 
   size(): number {
-    return this.committed - this.inFlight.size
+    return this.committed - this.takeQueue.inFlightCount
   }
 
   getTransaction(): Transaction {
@@ -227,7 +224,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
 
   async commitPuts(puts: FlowEvent[]): Promise<void> {
     await this.rotation
-    await this.reserve(puts)
+    await this.admission.reserve(puts)
     const generation = this.putGeneration
     this.appending.set(generation, (this.appending.get(generation) ?? 0) + 1)
     try {
@@ -238,7 +235,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
       this.counter.add('EventPutErrorCount', puts.length)
       throw channelError(`channel ${this.name}: append failed: ${(error as Error).message}`)
     } finally {
-      this.reservedPuts -= puts.length
+      this.admission.release(puts.length)
       const left = this.appending.get(generation)! - 1
       if (left === 0) this.appending.delete(generation)
       else this.appending.set(generation, left)
@@ -258,41 +255,19 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
       .finally(() => { this.rotation = null })
   }
 
-  private async reserve(puts: FlowEvent[]): Promise<void> {
-    const batchBytes = puts.reduce((sum, event) => sum + event.body.byteLength + 64, 0)
-    const freeBytes = (this.options.freeBytes ?? volumeFreeBytes)(this.dataDir)
-    if (freeBytes - batchBytes < this.minimumRequiredSpace) {
-      throw channelFull(`Usable space exhausted on channel ${this.name}, only ${freeBytes} ` +
-        `bytes remaining, required ${this.minimumRequiredSpace + batchBytes} bytes`)
-    }
-    const deadline = Date.now() + this.keepAliveMs
-    while (this.committed + this.reservedPuts + puts.length > this.capacity) {
-      const leftMs = deadline - Date.now()
-      if (leftMs <= 0 || !(await this.spaceFreed.wait(leftMs))) {
-        throw channelFull(`The channel ${this.name} has reached its capacity ` +
-          `${this.capacity}. This might be the result of a sink on the channel having too ` +
-          'low of batch size, a downstream system running slower than normal, or that the ' +
-          'channel capacity is just too low')
-      }
-    }
-    this.reservedPuts += puts.length
-  }
-
   // ---- takes -------------------------------------------------------------------------------
 
-  eventOf(stored: Stored): FlowEvent {
+  eventOf(stored: StoredEvent): FlowEvent {
     return stored.event
   }
 
-  async takeOne(): Promise<Stored | null> {
-    let next = this.redeliver.shift() ?? this.readAhead.shift()
+  async takeOne(): Promise<StoredEvent | null> {
+    let next = this.takeQueue.take()
     if (next === undefined) {
       await this.fill()
-      next = this.readAhead.shift()
+      next = this.takeQueue.takeReadAhead()
     }
-    if (next === undefined) return null
-    this.inFlight.add(next.offset)
-    return next
+    return next ?? null
   }
 
   /** One log read at a time; concurrent takers share it. */
@@ -303,56 +278,41 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
 
   private async readFromLog(): Promise<void> {
     const log = this.openLog()
-    if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) {
+    if (this.takeQueue.readOffset >= log.offsets(this.topic, 0).highWatermark) {
       if (!this.drainedTakeGeneration()) return
       await this.advanceTakeGeneration()
-      if (this.readOffset >= log.offsets(this.topic, 0).highWatermark) return
+      if (this.takeQueue.readOffset >= log.offsets(this.topic, 0).highWatermark) return
     }
-    let { records } = await log.read(this.topic, 0, this.readOffset,
+    let { records } = await log.read(this.topic, 0, this.takeQueue.readOffset,
       { maxBytes: this.options.readAheadBytes ?? 1024 * 1024 })
     if (records.length === 0) {
       // Log.read returns nothing when the first batch is larger than maxBytes (seen with
       // batches over the 1 MiB tail-window slot); a put batch is at most MAX_PUT_BATCH_BYTES.
-      ;({ records } = await log.read(this.topic, 0, this.readOffset,
+      ;({ records } = await log.read(this.topic, 0, this.takeQueue.readOffset,
         { maxBytes: MAX_PUT_BATCH_BYTES }))
     }
-    for (const record of records) {
-      if (record.offset < this.readOffset) continue
-      this.readAhead.pushBack({ offset: record.offset, event: toEvent(record) })
-      this.readOffset = record.offset + 1
-    }
+    this.takeQueue.addRead(records)
   }
 
-  async commitTakes(takes: Stored[]): Promise<void> {
-    for (const taken of takes) this.inFlight.delete(taken.offset)
+  async commitTakes(takes: StoredEvent[]): Promise<void> {
+    this.takeQueue.settle(takes)
     this.committed -= takes.length
     try {
       await this.persistTakePosition()
     } catch (error) {
       // Not durable, so not taken: the caller's rollback puts them back at the head.
-      for (const taken of takes) this.inFlight.add(taken.offset)
+      this.takeQueue.unsettle(takes)
       this.committed += takes.length
       throw error
     }
-    this.spaceFreed.notify()
+    this.admission.spaceFreed()
     // The take side may now be free to move to the next generation: let takers look again.
     if (this.takeGeneration < this.putGeneration) this.dataAvailable.notify()
   }
 
-  rollbackTakes(takes: Stored[]): void {
-    for (let i = takes.length - 1; i >= 0; i--) {
-      this.inFlight.delete(takes[i]!.offset)
-      this.redeliver.pushFront(takes[i]!)
-    }
+  rollbackTakes(takes: StoredEvent[]): void {
+    this.takeQueue.rollback(takes)
     if (takes.length > 0) this.dataAvailable.notify()
-  }
-
-  /** The lowest offset whose take has not committed: nothing below it may come back. */
-  private lowestUntaken(): number {
-    let lowest = this.readAhead.peek()?.offset ?? this.readOffset
-    for (const stored of this.redeliver) lowest = Math.min(lowest, stored.offset)
-    for (const offset of this.inFlight) lowest = Math.min(lowest, offset)
-    return lowest
   }
 
   /** Every take commit in this turn of the event loop shares one durable record. */
@@ -362,7 +322,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
     this.positionWrite = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => {
         this.positionWrite = null
-        const takeOffset = this.lowestUntaken()
+        const takeOffset = this.takeQueue.lowestUntaken()
         if (takeOffset === this.durableTakeOffset) return
         const position = { generation: this.takeGeneration, takeOffset }
         try {
@@ -385,8 +345,7 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
   /** Every event of the take generation is commit-taken and no more can arrive in it. */
   private drainedTakeGeneration(): boolean {
     return this.takeGeneration < this.putGeneration && this.flushesInFlight === 0
-      && !this.appending.has(this.takeGeneration) && this.inFlight.size === 0
-      && this.redeliver.length === 0 && this.readAhead.length === 0
+      && !this.appending.has(this.takeGeneration) && this.takeQueue.isEmpty
   }
 
   /** Records position 0 of the next generation durably, then deletes the drained one. */
@@ -395,8 +354,8 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
     const drained = this.takeGeneration
     await recordTakePosition(log, { generation: drained + 1, takeOffset: 0 })
     this.takeGeneration = drained + 1
-    this.readOffset = log.offsets(this.topic, 0).logStartOffset
-    this.durableTakeOffset = this.readOffset
+    this.takeQueue.restartAt(log.offsets(this.topic, 0).logStartOffset)
+    this.durableTakeOffset = this.takeQueue.readOffset
     await retireGeneration(log, drained)
   }
 
@@ -405,11 +364,4 @@ export class FileChannel implements Channel, StagingChannel<Stored> {
     return `takes from ${path.join(this.dataDir, `${this.topic}-0`)}, puts to ` +
       `${eventsTopic(this.putGeneration)}, take position in ${this.options.checkpointDir}`
   }
-}
-
-function toEvent(record: StoredRecord): FlowEvent {
-  const headers: Record<string, string> = {}
-  for (const header of record.headers) headers[header.key] = header.value?.toString('utf8') ?? ''
-  // Copy: record values may be views of the shared tail window.
-  return { headers, body: Buffer.from(record.value ?? Buffer.alloc(0)) }
 }
