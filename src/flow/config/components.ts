@@ -11,6 +11,7 @@ import { FileChannel } from '../channels/file-channel.js'
 import { MemoryChannel } from '../channels/memory-channel.js'
 import type { FlowLogger } from '../event.js'
 import { buildInterceptors } from '../interceptors.js'
+import { buildKafkaSink, buildKafkaSource } from '../kafka/kafka-builders.js'
 import { buildSelector } from '../selectors.js'
 import { LoggerSink, NullSink } from '../sinks/basic-sinks.js'
 import { FileRollSink } from '../sinks/file-roll-sink.js'
@@ -32,6 +33,7 @@ const SOURCE_TYPES: Record<string, string> = {
   netcat: 'netcat', 'org.apache.flume.source.netcatsource': 'netcat',
   exec: 'exec', 'org.apache.flume.source.execsource': 'exec',
   http: 'http', 'org.apache.flume.source.http.httpsource': 'http',
+  kafka: 'kafka', 'org.apache.flume.source.kafka.kafkasource': 'kafka',
 }
 const CHANNEL_TYPES: Record<string, string> = {
   memory: 'memory', 'org.apache.flume.channel.memorychannel': 'memory',
@@ -41,6 +43,7 @@ const SINK_TYPES: Record<string, string> = {
   logger: 'logger', 'org.apache.flume.sink.loggersink': 'logger',
   null: 'null', 'org.apache.flume.sink.nullsink': 'null',
   file_roll: 'file_roll', 'org.apache.flume.sink.rollingfilesink': 'file_roll',
+  kafka: 'kafka', 'org.apache.flume.sink.kafka.kafkasink': 'kafka',
 }
 /** Flume types sluice recognises but does not build, for a clearer message than "unknown". */
 const FLUME_ONLY = new Set(['netcatudp', 'avro', 'thrift', 'syslogtcp', 'multiport_syslogtcp',
@@ -103,6 +106,7 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
     buildInterceptors(props), context.logger)
   const { logger } = context
   switch (type) {
+    case 'kafka': return buildKafkaSource(props, processor, context)
     case 'netcat':
       if (!props.has('port')) throw props.fail('port', 'is required')
       return new NetcatSource(props.name, processor, {
@@ -146,6 +150,7 @@ export function buildSink(props: Props, channel: Channel, context: BuildContext)
     return new LoggerSink(props.name, channel, props.int('batchSize', 100, 1),
       props.int('maxBytesToLog', 16, 0), context.logger)
   }
+  if (type === 'kafka') return buildKafkaSink(props, channel, context)
   if (type === 'null') return new NullSink(props.name, channel, props.int('batchSize', 100, 1))
   const serializer = props.string('sink.serializer', 'TEXT')
   if (serializer.toLowerCase() !== 'text') {
