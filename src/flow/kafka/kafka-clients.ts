@@ -37,8 +37,8 @@ export interface NetworkClientOptions {
   clientId: string
   /** Kafka's request.timeout.ms (kafkajs requestTimeout). */
   requestTimeoutMs?: number
-  /** Kafka's connections setup bound (kafkajs connectionTimeout). */
-  connectionTimeoutMs?: number
+  /** How the client retries connecting and refreshing metadata (kafkajs's retry). */
+  retry?: Kafka.RetryOptions
 }
 
 /** Largest LZ4 batch a kafkajs client here will inflate: Kafka's default max.message.bytes ×4. */
@@ -90,8 +90,7 @@ export function openKafkaClients(bootstrapServers: string, options: NetworkClien
     brokers: brokerList(bootstrapServers), clientId: options.clientId,
     logLevel: kafkajs.logLevel.WARN, logCreator: logCreatorFor(logger, options.clientId),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeout: options.requestTimeoutMs }),
-    ...(options.connectionTimeoutMs === undefined ? {}
-      : { connectionTimeout: options.connectionTimeoutMs }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
   })
   return {
     address: bootstrapServers, embedded: false,

@@ -62,7 +62,16 @@ export class KafkaSink extends BatchSink {
     await super.start()
     const { bootstrapServers, producer } = this.options
     this.clients = openKafkaClients(bootstrapServers, { clientId: producer.clientId ??
-      `flume-${this.name}`, requestTimeoutMs: producer.requestTimeoutMs }, this.logger)
+      `flume-${this.name}`, requestTimeoutMs: producer.requestTimeoutMs,
+    retry: this.retry() }, this.logger)
+  }
+
+  /** Kafka's retries and retry.backoff.ms, for the send and for the connection under it. */
+  private retry(): Kafka.RetryOptions | undefined {
+    const { retries, retryBackoffMs } = this.options.producer
+    if (retries === undefined && retryBackoffMs === undefined) return undefined
+    return { ...(retries === undefined ? {} : { retries }),
+      ...(retryBackoffMs === undefined ? {} : { initialRetryTime: retryBackoffMs }) }
   }
 
   override async stop(): Promise<void> {
@@ -90,13 +99,9 @@ export class KafkaSink extends BatchSink {
 
   private async connected(): Promise<KafkaProducerClient> {
     if (this.producer !== null) return this.producer
-    const { retries, retryBackoffMs } = this.options.producer
-    const producer = this.clients!.producer({
-      allowAutoTopicCreation: true,
-      ...(retries === undefined && retryBackoffMs === undefined ? {} : { retry: {
-        ...(retries === undefined ? {} : { retries }),
-        ...(retryBackoffMs === undefined ? {} : { initialRetryTime: retryBackoffMs }) } }),
-    })
+    const retry = this.retry()
+    const producer = this.clients!.producer({ allowAutoTopicCreation: true,
+      ...(retry === undefined ? {} : { retry }) })
     try {
       await producer.connect()
     } catch (error) {
