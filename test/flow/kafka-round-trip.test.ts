@@ -46,7 +46,9 @@ function source(log: TestLog, group: string, settings: string[]): Promise<AgentU
   memoryChannel(1000, 100)))
 }
 
-describe.each(['tcp', 'embedded'] as const)('kafka sink → log → kafka source (%s)', (transport) => {
+const TRANSPORTS = ['tcp', 'embedded'] as const
+
+describe.each(TRANSPORTS)('kafka sink → log → kafka source (%s)', (transport) => {
   it('delivers every event in order with Flume\'s headers and commits the offsets', async () => {
     const log = await logFor(transport)
     const count = 250
@@ -91,7 +93,7 @@ describe.each(['tcp', 'embedded'] as const)('kafka sink → log → kafka source
     })
   })
 
-  it('routes by the topic header and %{header} escapes; a pattern matches whole names', async () => {
+  it('routes by topic header and %{header} escapes; a pattern matches whole names', async () => {
     const log = await logFor(transport)
     await deliver(log, ['kafka.topic = t-default'], [
       ...range(0, 3, 'a').map((b) => makeEvent(b, { topic: 't-a' })),

@@ -80,7 +80,8 @@ class LongReader {
       zigzag |= BigInt(byte & 0x7f) << BigInt(7 * i)
       if ((byte & 0x80) === 0) {
         const decoded = (zigzag >> 1n) ^ -(zigzag & 1n)
-        if (decoded > BigInt(Number.MAX_SAFE_INTEGER) || decoded < -BigInt(Number.MAX_SAFE_INTEGER)) {
+        const limit = BigInt(Number.MAX_SAFE_INTEGER)
+        if (decoded > limit || decoded < -limit) {
           throw corrupt(`${what} ${decoded} is out of range`)
         }
         return Number(decoded)

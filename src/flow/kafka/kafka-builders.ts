@@ -84,9 +84,14 @@ function headerMap(props: Props): Map<string, string> {
   return map
 }
 
-function subscription(props: Props, hints: Map<string, string>): TopicSubscription {
+function subscription(props: Props, hints: Map<string, string>, context: BuildContext)
+  : TopicSubscription {
   const regex = props.string('kafka.topics.regex', '').trim()
   if (regex !== '') {
+    if (props.has('kafka.topics')) {
+      context.logger.info(`${props.fullKey('kafka.topics')}: kafka.topics.regex takes ` +
+        'precedence, as in Flume; ignored')
+    }
     // Kafka matches a subscription pattern against the whole topic name.
     try {
       return { pattern: new RegExp(`^(?:${regex})$`) }
@@ -110,7 +115,7 @@ export function buildKafkaSource(props: Props, processor: ChannelProcessor,
   const hints = renamedKeys(props, SOURCE_RENAMED, context)
   const options = {
     bootstrapServers: bootstrapServers(props, hints),
-    subscription: subscription(props, hints),
+    subscription: subscription(props, hints, context),
     groupId: props.string('kafka.consumer.group.id', 'flume').trim() || 'flume',
     batchSize: props.int('batchSize', 1000, 1),
     batchDurationMs: props.int('batchDurationMillis', 1000, 1),

@@ -3,12 +3,11 @@
  * consumer whose records become events, handed to the channel processor in batches of at most
  * batchSize, with the offsets committed only after the channel committed them.
  *
- *   fetch ─▶ batch of ≤ batchSize records ─▶ processEventBatch (channel commit)
- *                                               │ ok                     │ refused (full, error)
- *                                               ▼                        ▼
- *                                  commit offset last+1, resolve   back off (backoffSleepIncrement
- *                                                                  steps to maxBackoffSleep) and
- *                                                                  put the same records again
+ *   fetch ─▶ ≤ batchSize records ─▶ processEventBatch (the channels commit)
+ *                                      │ ok                     │ refused (full, error)
+ *                                      ▼                        ▼
+ *                      resolve, commit offset last+1    back off (backoffSleepIncrement steps
+ *                                                       to maxBackoffSleep), put them again
  *
  * Invariants:
  *   - the group's committed offset never passes a record that is not committed in the channel
