@@ -41,8 +41,11 @@ export interface NetworkClientOptions {
   retry?: Kafka.RetryOptions
 }
 
-/** Largest LZ4 batch a kafkajs client here will inflate: Kafka's default max.message.bytes ×4. */
-const LZ4_MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024 * 4
+/**
+ * Largest LZ4 batch a kafkajs client here will inflate: a bound against decompression bombs,
+ * 64× Kafka's default max.message.bytes (1 MiB), so real batches of repetitive logs still fit.
+ */
+const LZ4_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
 /**
  * kafkajs has no LZ4 codec of its own; Kafka's LZ4 is the standard frame, which format/'s
@@ -51,7 +54,13 @@ const LZ4_MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024 * 4
  */
 function registerLz4Codec(): void {
   const { CompressionCodecs, CompressionTypes } = kafkajs
-  if (CompressionCodecs[CompressionTypes.LZ4] !== undefined) return
+  // kafkajs's own LZ4 entry is a factory that throws "not implemented".
+  try {
+    CompressionCodecs[CompressionTypes.LZ4]!()
+    return
+  } catch {
+    // Not registered yet.
+  }
   CompressionCodecs[CompressionTypes.LZ4] = () => ({
     compress: async (encoder: { buffer: Buffer }) => lz4CompressFrame(encoder.buffer),
     decompress: async (buffer: Buffer) => lz4DecompressFrame(buffer, LZ4_MAX_DECOMPRESSED_BYTES),
