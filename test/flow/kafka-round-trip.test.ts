@@ -2,7 +2,8 @@
 // against a sluice broker) and in-process (`embedded:`), with one code path: bodies in order,
 // the headers Flume's source sets, the group's offsets committed; useFlumeEventFormat keeping
 // the headers (and writing plain Avro binary, as Flume does); the topic header and %{header}
-// escapes choosing the topic; a topic pattern matching whole names only.
+// escapes choosing the topic; a topic pattern matching whole names only, and new topics that
+// match it picked up while the source runs.
 import { afterEach, describe, expect, it } from 'vitest'
 import { avroFlumeEventType } from '../../src/flow/avro/flume-event-schema.js'
 import { makeEvent, type FlowEvent } from '../../src/flow/event.js'
@@ -116,5 +117,19 @@ describe.each(TRANSPORTS)('kafka sink → log → kafka source (%s)', (transport
     const others = await drain(rest.channel, 2)
     expect(others.map((e) => [e.headers.topic, e.body]).sort())
       .toEqual([['t-ab', 'ab0'], ['t-default', 'plain']])
+  })
+
+  it('picks up topics created later that match the pattern', async () => {
+    const log = await logFor(transport)
+    const late = await source(log, 'g-late', ['kafka.topics.regex = late-.*',
+      'kafka.consumer.metadata.max.age.ms = 100'])
+    await deliver(log, ['kafka.topic = late-a'], [makeEvent('a0')])
+    expect((await drain(late.channel, 1)).map((e) => [e.headers.topic, e.body]))
+      .toEqual([['late-a', 'a0']])
+    await deliver(log, ['kafka.topic = late-b'], [makeEvent('b0'), makeEvent('b1')])
+    expect((await drain(late.channel, 2)).map((e) => [e.headers.topic, e.body]))
+      .toEqual([['late-b', 'b0'], ['late-b', 'b1']])
+    expect((late.agent.graph.sources.get('r1') as KafkaSource).subscribedTopics)
+      .toEqual(['late-a', 'late-b'])
   })
 })

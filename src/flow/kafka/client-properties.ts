@@ -11,6 +11,7 @@
  *   max.poll.interval.ms     →  rebalanceTimeout      fetch.max.wait.ms     → maxWaitTimeInMs
  *   fetch.min.bytes          →  minBytes              fetch.max.bytes       → maxBytes
  *   max.partition.fetch.bytes → maxBytesPerPartition
+ *   metadata.max.age.ms      →  how often a kafka.topics.regex is matched again
  *   producer
  *   acks                     →  send acks (1, 0, -1 | all)
  *   compression.type         →  send compression (none, gzip, lz4; snappy and zstd refused)
@@ -37,6 +38,7 @@ export interface ConsumerSettings extends CommonSettings {
   minBytes: number | undefined
   maxBytes: number | undefined
   maxBytesPerPartition: number | undefined
+  metadataMaxAgeMs: number | undefined
 }
 
 export type Acks = -1 | 0 | 1
@@ -111,7 +113,7 @@ export function consumerSettings(props: Props, logger: FlowLogger): ConsumerSett
     clientId: undefined, requestTimeoutMs: undefined, fromBeginning: false,
     sessionTimeoutMs: undefined, heartbeatIntervalMs: undefined, rebalanceTimeoutMs: undefined,
     maxWaitTimeMs: undefined, minBytes: undefined, maxBytes: undefined,
-    maxBytesPerPartition: undefined,
+    maxBytesPerPartition: undefined, metadataMaxAgeMs: undefined,
   }
   for (const name of props.under(prefix)) {
     const key = `${prefix}.${name}`
@@ -133,6 +135,7 @@ export function consumerSettings(props: Props, logger: FlowLogger): ConsumerSett
       case 'fetch.min.bytes': settings.minBytes = props.int(key, 0, 0); break
       case 'fetch.max.bytes': settings.maxBytes = props.int(key, 0, 1); break
       case 'max.partition.fetch.bytes': settings.maxBytesPerPartition = props.int(key, 0, 1); break
+      case 'metadata.max.age.ms': settings.metadataMaxAgeMs = props.int(key, 0, 1); break
       default: leftOver(props, key, CONSUMER_MOOT, name, logger)
     }
   }

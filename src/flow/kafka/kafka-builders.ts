@@ -126,7 +126,10 @@ export function buildKafkaSource(props: Props, processor: ChannelProcessor,
     topicHeader: props.string('topicHeader', 'topic'),
     headerMap: headerMap(props),
     consumer: consumerSettings(props, context.logger),
+    patternRefreshMs: 0,
   }
+  // Kafka's metadata.max.age.ms default: a new topic matching the pattern is seen this often.
+  options.patternRefreshMs = options.consumer.metadataMaxAgeMs ?? 300_000
   if (options.topicHeader.trim() === '') throw props.fail('topicHeader', 'must not be empty')
   return new KafkaSource(props.name, processor, options, context.logger)
 }

@@ -26,7 +26,8 @@
  *
  * A batch is what one fetch returned for one partition, cut to batchSize; batchDurationMillis
  * bounds how long a fetch waits for records (the client's maxWaitTimeInMs). A topic pattern is
- * matched, as Kafka matches it, against whole topic names, when the consumer starts.
+ * matched, as Kafka matches it, against whole topic names, at start and then every
+ * metadata.max.age.ms (Kafka's default 5 minutes): a new matching topic is picked up then.
  */
 import type * as Kafka from 'kafkajs'
 import type { ChannelProcessor } from '../channel-processor.js'
@@ -55,6 +56,8 @@ export interface KafkaSourceOptions {
   topicHeader: string
   /** `header.<flumeHeader> = <kafkaHeader>`: flume name → Kafka header name. */
   headerMap: Map<string, string>
+  /** How often a pattern is matched again (Kafka's metadata.max.age.ms). */
+  patternRefreshMs: number
   consumer: ConsumerSettings
 }
 
@@ -66,9 +69,12 @@ export class KafkaSource implements EventDrivenSource {
   subscribedTopics: string[] = []
   private clients: KafkaClients | null = null
   private consumer: KafkaConsumerClient | null = null
-  private session: Promise<void> = Promise.resolve()
+  private supervisor: Promise<void> = Promise.resolve()
   private stopping = false
-  private readonly stopSignal = new Signal()
+  /** Set when the client gave up on the consumer; the supervisor replaces it. */
+  private crashed = false
+  /** Wakes the supervisor and any back-off: stop, or a crash. */
+  private readonly wake = new Signal()
 
   constructor(readonly name: string, readonly processor: ChannelProcessor,
     private readonly options: KafkaSourceOptions, private readonly logger: FlowLogger) {
@@ -86,39 +92,62 @@ export class KafkaSource implements EventDrivenSource {
       `flume-${this.name}`, requestTimeoutMs: consumer.requestTimeoutMs }, this.logger)
     // The broker may be down when the agent starts: keep trying in the background, as Flume's
     // consumer does, rather than refuse to start the agent.
-    this.session = this.connectUntilRunning()
+    this.supervisor = this.supervise(this.clients)
   }
 
   async stop(): Promise<void> {
     this.stopping = true
-    this.stopSignal.notify()
-    await this.session
+    this.wake.notify()
+    await this.supervisor
     await this.discardConsumer()
     await this.clients?.release()
     this.clients = null
   }
 
-  private async connectUntilRunning(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.runConsumer()
-        return
-      } catch (error) {
+  /**
+   * Keeps one consumer running until stop: (re)connects with back-off after a failure or a
+   * crash the client gave up on, and, for a pattern, re-matches the topics every
+   * metadata.max.age.ms (Kafka's 5 minutes) and resubscribes when the set changed.
+   */
+  private async supervise(clients: KafkaClients): Promise<void> {
+    for (let failures = 0; !this.stopping;) {
+      if (this.consumer === null) {
+        try {
+          if (!await this.runConsumer(clients)) {
+            await sleepUnless(this.options.patternRefreshMs, this.wake)
+            continue
+          }
+          failures = 0
+        } catch (error) {
+          await this.discardConsumer()
+          if (this.stopping) return
+          failures++
+          const waitMs = Math.min(failures * this.options.backoffSleepIncrementMs,
+            this.options.maxBackoffSleepMs)
+          this.logger.warn(`source ${this.name}: cannot consume from ${clients.address}: ` +
+            `${(error as Error).message}; retrying in ${waitMs} ms`)
+          await sleepUnless(waitMs, this.wake)
+          continue
+        }
+      }
+      if (!this.crashed) await sleepUnless(this.options.patternRefreshMs, this.wake)
+      if (this.stopping) return
+      if (this.crashed || await this.patternMatchesChanged(clients)) {
+        this.crashed = false
         await this.discardConsumer()
-        if (this.stopping) return
-        const waitMs = Math.min(attempt * this.options.backoffSleepIncrementMs,
-          this.options.maxBackoffSleepMs)
-        this.logger.warn(`source ${this.name}: cannot consume from ${this.clients?.address}: ` +
-          `${(error as Error).message}; retrying in ${waitMs} ms`)
-        await sleepUnless(waitMs, this.stopSignal)
       }
     }
   }
 
-  private async runConsumer(): Promise<void> {
-    const clients = this.clients!
+  /** Starts a consumer on the subscription; false when a pattern matches no topic yet. */
+  private async runConsumer(clients: KafkaClients): Promise<boolean> {
     const settings = this.options.consumer
     const topics = await this.resolveTopics(clients)
+    if (topics.length === 0) {
+      this.logger.info(`source ${this.name}: no topic matches kafka.topics.regex ` +
+        `${(this.options.subscription as { pattern: RegExp }).pattern.source} yet`)
+      return false
+    }
     const consumer = clients.consumer({
       groupId: this.options.groupId,
       maxWaitTimeInMs: settings.maxWaitTimeMs ?? this.options.batchDurationMs,
@@ -136,20 +165,30 @@ export class KafkaSource implements EventDrivenSource {
     this.subscribedTopics = topics
     this.logger.info(`source ${this.name}: consuming ${topics.join(', ')} from ` +
       `${clients.address} as group ${this.options.groupId}`)
+    return true
   }
 
-  /** A consumer that crashed for good (a non-retriable error) is replaced, after a back-off. */
+  /** A consumer the client gave up on (a non-retriable error) is replaced by the supervisor. */
   private onCrash(consumer: KafkaConsumerClient, event: Kafka.ConsumerCrashEvent): void {
     if (event.payload.restart || this.stopping || this.consumer !== consumer) return
     this.logger.error(`source ${this.name}: consumer stopped: ${String(event.payload.error)}; ` +
       'reconnecting')
-    const previous = this.session
-    this.session = (async () => {
-      await previous
-      await this.discardConsumer()
-      await sleepUnless(this.options.maxBackoffSleepMs, this.stopSignal)
-      await this.connectUntilRunning()
-    })()
+    this.crashed = true
+    this.wake.notify()
+  }
+
+  private async patternMatchesChanged(clients: KafkaClients): Promise<boolean> {
+    if ('topics' in this.options.subscription) return false
+    try {
+      const topics = await this.resolveTopics(clients)
+      if (topics.join('\u0000') === this.subscribedTopics.join('\u0000')) return false
+      this.logger.info(`source ${this.name}: kafka.topics.regex now matches ` +
+        `${topics.join(', ') || 'nothing'}; resubscribing`)
+      return true
+    } catch (error) {
+      this.logger.warn(`source ${this.name}: cannot list topics: ${(error as Error).message}`)
+      return false
+    }
   }
 
   private async resolveTopics(clients: KafkaClients): Promise<string[]> {
@@ -164,11 +203,7 @@ export class KafkaSource implements EventDrivenSource {
       await admin.disconnect()
     }
     // Kafka's pattern subscription leaves internal topics (__consumer_offsets …) out.
-    const matched = names.filter((t) => !t.startsWith('__') && subscription.pattern.test(t))
-    if (matched.length === 0) {
-      throw new Error(`no topic matches kafka.topics.regex ${subscription.pattern.source}`)
-    }
-    return matched.sort()
+    return names.filter((t) => !t.startsWith('__') && subscription.pattern.test(t)).sort()
   }
 
   private async discardConsumer(): Promise<void> {
@@ -216,7 +251,7 @@ export class KafkaSource implements EventDrivenSource {
       }
       const waitMs = Math.min(refusals * this.options.backoffSleepIncrementMs,
         this.options.maxBackoffSleepMs)
-      await sleepUnless(waitMs, this.stopSignal)
+      await sleepUnless(waitMs, this.wake)
       if (this.abandoned(payload)) return false
       try {
         await payload.heartbeat()
