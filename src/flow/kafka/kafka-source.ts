@@ -114,7 +114,7 @@ export class KafkaSource implements EventDrivenSource {
       if (this.consumer === null) {
         try {
           if (!await this.runConsumer(clients)) {
-            await sleepUnless(this.options.patternRefreshMs, this.wake)
+            await this.pause(this.options.patternRefreshMs)
             continue
           }
           failures = 0
@@ -126,17 +126,24 @@ export class KafkaSource implements EventDrivenSource {
             this.options.maxBackoffSleepMs)
           this.logger.warn(`source ${this.name}: cannot consume from ${clients.address}: ` +
             `${(error as Error).message}; retrying in ${waitMs} ms`)
-          await sleepUnless(waitMs, this.wake)
+          await this.pause(waitMs)
           continue
         }
       }
-      if (!this.crashed) await sleepUnless(this.options.patternRefreshMs, this.wake)
+      await this.pause(this.options.patternRefreshMs)
       if (this.stopping) return
       if (this.crashed || await this.patternMatchesChanged(clients)) {
         this.crashed = false
         await this.discardConsumer()
       }
     }
+  }
+
+  /** Sleeps, cut short by stop or a crash; not at all if one is already pending (a Signal
+   * does not remember a notify that came before the wait). */
+  private async pause(ms: number): Promise<void> {
+    if (this.stopping || this.crashed) return
+    await sleepUnless(ms, this.wake)
   }
 
   /** Starts a consumer on the subscription; false when a pattern matches no topic yet. */
@@ -251,6 +258,7 @@ export class KafkaSource implements EventDrivenSource {
       }
       const waitMs = Math.min(refusals * this.options.backoffSleepIncrementMs,
         this.options.maxBackoffSleepMs)
+      if (this.stopping) return false
       await sleepUnless(waitMs, this.wake)
       if (this.abandoned(payload)) return false
       try {
