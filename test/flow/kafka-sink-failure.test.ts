@@ -2,13 +2,15 @@
 // broker stopped, every attempt rolls back (the events stay at the head of the channel, in
 // order) and, once the broker is back on its port, the sink reconnects by itself and delivers
 // them all, once each; an event whose topic the log refuses stays in the channel, with the
-// events behind it, and the failure names the topic.
+// events behind it, and the failure names the topic; with no broker at all, a source and a
+// sink agent start, keep their events, and stop cleanly.
 import { afterEach, expect, it } from 'vitest'
 import type { Sluice } from '../../src/client/sluice.js'
 import { makeEvent } from '../../src/flow/event.js'
 import { until } from '../helpers.js'
 import {
-  drain, memoryChannel, openTestLog, putEvents, range, sinkAgentConf, startAgent,
+  drain, memoryChannel, openTestLog, putEvents, range, sinkAgentConf, sourceAgentConf,
+  startAgent,
 } from './kafka-helpers.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -78,4 +80,23 @@ it('keeps an event whose topic the log refuses, and those behind it, in the chan
   const left = await drain(sink.channel, 2)
   expect(left.map((e) => e.body)).toEqual(['refused', 'ok-1'])
   expect(await readTopic(log.sluice, 'fine', 1)).toEqual(['ok-0'])
+})
+
+it('starts, keeps its events and stops cleanly while no broker answers', async () => {
+  const log = await openTestLog('tcp')
+  const servers = log.servers
+  await log.close()
+  const sink = await startAgent(sinkAgentConf(servers, ['kafka.topic = nowhere'],
+    memoryChannel(100, 100)))
+  const source = await startAgent(sourceAgentConf(servers, ['kafka.topics = nowhere'],
+    memoryChannel(1000, 1000)))
+  await putEvents(sink.channel, range(0, 5, 'kept').map((body) => makeEvent(body)))
+  const counter = sink.agent.graph.sinks.get('k1')!.counter
+  await until('the sink failing to connect twice', () =>
+    counter.get('ConnectionFailedCount') >= 2, 30_000)
+  await until('the source reporting the broker', () => source.logger.warnings.some((w) =>
+    w.includes(`source r1: cannot consume from ${servers}`)), 30_000)
+  await source.agent.stop()
+  await sink.agent.stop()
+  expect((await drain(sink.channel, 5)).map((e) => e.body)).toEqual(range(0, 5, 'kept'))
 })

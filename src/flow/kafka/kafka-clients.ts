@@ -77,6 +77,13 @@ function logCreatorFor(logger: FlowLogger, clientId: string): Kafka.logCreator {
   }
 }
 
+/**
+ * kafkajs's own default retries a connect for ~9 s (5 tries, doubling from 300 ms) before a
+ * caller hears of it. The source's supervisor and the sink runner already retry with Flume's
+ * back-off, which a stop cuts short, so the client gives up sooner and lets them.
+ */
+const DEFAULT_CLIENT_RETRY: Kafka.RetryOptions = { retries: 2, initialRetryTime: 200 }
+
 export function brokerList(bootstrapServers: string): string[] {
   return bootstrapServers.split(',').map((broker) => broker.trim()).filter((b) => b !== '')
 }
@@ -99,7 +106,7 @@ export function openKafkaClients(bootstrapServers: string, options: NetworkClien
     brokers: brokerList(bootstrapServers), clientId: options.clientId,
     logLevel: kafkajs.logLevel.WARN, logCreator: logCreatorFor(logger, options.clientId),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeout: options.requestTimeoutMs }),
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    retry: options.retry ?? DEFAULT_CLIENT_RETRY,
   })
   return {
     address: bootstrapServers, embedded: false,
