@@ -2,7 +2,8 @@
 // batches with the codec asked for (gzip, or lz4 through the codec the agents register with
 // kafkajs), and a Kafka source over TCP reads them back; and that the sink's partition,
 // timestamp and header mappings (defaultPartitionId, partitionIdHeader, timestampHeader,
-// header.<flume> = <kafka>) come back through the source's own mappings.
+// header.<flume> = <kafka>) come back through the source's own mappings; and that acks = 0
+// (no answer from the broker) still delivers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CODEC_MASK, Codec, Field } from '../../src/format/batch-header.js'
 import { makeEvent } from '../../src/flow/event.js'
@@ -89,6 +90,18 @@ it('maps partitions, timestamps and headers both ways', async () => {
     expect(byBody.get('to-1')!.traced).toBeUndefined()
     // An unreadable timestampHeader falls back to the produce time, as in Flume.
     expect(Number(byBody.get('to-1')!.timestamp)).toBeGreaterThan(1_700_000_000_000)
+  } finally {
+    await reader.agent.stop()
+  }
+})
+
+it('delivers with kafka.producer.acks = 0, where the broker sends no answer', async () => {
+  const bodies = range(0, 30, 'fire-')
+  await sinkDelivering(['kafka.topic = unacked', 'kafka.producer.acks = 0'],
+    bodies.map((body) => makeEvent(body)))
+  const reader = await sourceReading(['kafka.topics = unacked', 'kafka.consumer.group.id = g-0'])
+  try {
+    expect((await drain(reader.channel, 30)).map((e) => e.body)).toEqual(bodies)
   } finally {
     await reader.agent.stop()
   }
