@@ -12,6 +12,7 @@ import { FileChannel } from '../channels/file-channel.js'
 import { MemoryChannel } from '../channels/memory-channel.js'
 import type { FlowLogger } from '../event.js'
 import { buildInterceptors } from '../interceptors.js'
+import { buildKafkaSink, buildKafkaSource } from '../kafka/kafka-builders.js'
 import { buildSelector } from '../selectors.js'
 import { LoggerSink, NullSink } from '../sinks/basic-sinks.js'
 import { FileRollSink } from '../sinks/file-roll-sink.js'
@@ -42,6 +43,7 @@ const SOURCE_TYPES: Record<string, string> = {
   syslogtcp: 'syslogtcp', 'org.apache.flume.source.syslogtcpsource': 'syslogtcp',
   syslogudp: 'syslogudp', 'org.apache.flume.source.syslogudpsource': 'syslogudp',
   avro: 'avro', 'org.apache.flume.source.avrosource': 'avro',
+  kafka: 'kafka', 'org.apache.flume.source.kafka.kafkasource': 'kafka',
 }
 const CHANNEL_TYPES: Record<string, string> = {
   memory: 'memory', 'org.apache.flume.channel.memorychannel': 'memory',
@@ -53,6 +55,7 @@ const SINK_TYPES: Record<string, string> = {
   file_roll: 'file_roll', 'org.apache.flume.sink.rollingfilesink': 'file_roll',
   avro: 'avro', 'org.apache.flume.sink.avrosink': 'avro',
   hdfs: 'hdfs', 'org.apache.flume.sink.hdfs.hdfseventsink': 'hdfs',
+  kafka: 'kafka', 'org.apache.flume.sink.kafka.kafkasink': 'kafka',
 }
 /** Flume types sluice recognises but does not build, for a clearer message than "unknown". */
 const FLUME_ONLY = new Set(['netcatudp', 'thrift', 'multiport_syslogtcp',
@@ -116,6 +119,7 @@ export function buildSource(props: Props, channels: Channel[], context: BuildCon
   const { logger } = context
   switch (type) {
     case 'avro': return buildAvroSource(props, processor, logger)
+    case 'kafka': return buildKafkaSource(props, processor, context)
     case 'netcat':
       if (!props.has('port')) throw props.fail('port', 'is required')
       return new NetcatSource(props.name, processor, {
@@ -164,6 +168,7 @@ export function buildSink(props: Props, channel: Channel, context: BuildContext)
     return new LoggerSink(props.name, channel, props.int('batchSize', 100, 1),
       props.int('maxBytesToLog', 16, 0), context.logger)
   }
+  if (type === 'kafka') return buildKafkaSink(props, channel, context)
   if (type === 'null') return new NullSink(props.name, channel, props.int('batchSize', 100, 1))
   if (type === 'hdfs') return buildHdfsSink(props, channel, context)
   const serializer = props.string('sink.serializer', 'TEXT')
