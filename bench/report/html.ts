@@ -1,12 +1,14 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts or network) that a person
  * can open from the results folder: the machine and its limits, throughput charts with each
- * figure against its limit, push and pull latency curves on the same axes, and every figure in
- * tables, with notes and skipped scenarios and their reasons.
+ * figure against its limit, push and pull latency curves on the same axes, the peers beside
+ * sluice (report/peers.ts), and every figure in tables, with notes and skipped scenarios and
+ * their reasons.
  */
 import type { BenchResults, Figure, LatencySeries, ScenarioResult } from '../results.js'
 import { barChart, escapeXml as esc, latencyChart, type Bar } from './charts.js'
 import { formatCount, formatPercent, formatValue } from './format.js'
+import { peerSection } from './peers.js'
 
 const STYLE = `body{font-family:sans-serif;margin:24px;color:#111;max-width:1150px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
@@ -176,6 +178,7 @@ ${(results.durationMs / 1000).toFixed(1)} s${results.scenarioFilter === null ? '
 <table><tr><th>limit</th><th>value</th><th>how</th></tr>${limitRows.join('')}</table>
 ${throughputSection(results)}
 ${latencySection(results)}
+${peerSection(results)}
 ${microSection(results)}
 <h2>Throughput figures</h2>${figureTable(results.scenarios.filter((s) =>
   s.kind === 'append' || s.kind === 'read'))}
