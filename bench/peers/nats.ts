@@ -81,7 +81,7 @@ async function openSession(port: number): Promise<Session> {
       `@nats-io/jetstream ${packageVersion('@nats-io/jetstream')}`,
     durabilitySetting: 'JetStream file storage, 1 replica, default sync (2.9 has no option)',
     durabilityLabel: 'file storage, no per-write sync',
-    durabilityComparison: COMPARISON }
+    durabilityComparison: COMPARISON, connections: 1 }
   return { nc, js: jetstream(nc), jsm, setup }
 }
 

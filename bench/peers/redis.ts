@@ -3,7 +3,8 @@
  * client Redis maintains), one stream standing for one sluice partition.
  *
  *   publish  XADD <stream> * v <record>, pipelined: node-redis writes every command issued in
- *            the same turn in one go, so the records in flight travel as one pipeline
+ *            the same turn in one go; the records in flight are spread over as many
+ *            connections as sluice's case has appends in flight (4)
  *   latency  the open-loop producer XADDs each record on its own connection; a reader on a
  *            second connection loops XREAD BLOCK <pullMaxWaitMs> COUNT 1000 from the last id it
  *            saw. That is Redis Streams' only delivery path (XREADGROUP is the same long poll
@@ -64,8 +65,8 @@ async function connect(redis: RedisModule, port: number): Promise<RedisClientTyp
 }
 
 /** Versions and the durability as the server reports it (so a config typo cannot hide). */
-async function setupOf(client: RedisClientType, durability: ComparedDurability)
-  : Promise<PeerSetup> {
+async function setupOf(client: RedisClientType, durability: ComparedDurability,
+  connections: number): Promise<PeerSetup> {
   const info = await client.info('server')
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown'
   const config = await client.configGet('append*')
@@ -77,7 +78,7 @@ async function setupOf(client: RedisClientType, durability: ComparedDurability)
     client: `redis (node-redis) ${packageVersion('redis')}`,
     durabilitySetting: `appendonly yes, appendfsync ${config['appendfsync']}, save ""`,
     durabilityLabel: `AOF appendfsync ${config['appendfsync']}`,
-    durabilityComparison: COMPARISON[durability] }
+    durabilityComparison: COMPARISON[durability], connections }
 }
 
 export interface RedisRun {
@@ -89,14 +90,17 @@ export async function redisPublish(executable: string, c: PeerCase, phase: Appen
   root: string): Promise<RedisRun> {
   const redis = await import('redis')
   return withServer(root, redisSpec(executable, c.durability), async (server) => {
-    const client = await connect(redis, server.port)
+    // One connection per sluice append slot: redis-server reads at most 16 KiB from a
+    // connection per event-loop pass, so one connection would cap it below what it can do.
+    const clients = await Promise.all(Array.from({ length: phase.inFlightPerPartition },
+      () => connect(redis, server.port)))
     try {
-      const setup = await setupOf(client, c.durability)
-      const outcome = await drivePublish((v) => client.xAdd(STREAM_KEY, '*', { v }), c, phase,
-        server.pid)
+      const setup = await setupOf(clients[0]!, c.durability, clients.length)
+      const outcome = await drivePublish((v, slot) =>
+        clients[slot % clients.length]!.xAdd(STREAM_KEY, '*', { v }), c, phase, server.pid)
       return { setup, outcome }
     } finally {
-      client.destroy()
+      for (const client of clients) client.destroy()
     }
   })
 }
@@ -138,7 +142,7 @@ export async function redisLatency(executable: string, c: PeerCase, phase: Laten
       const producer = await connect(redis, server.port)
       const reader = await connect(redis, server.port)
       try {
-        setup = await setupOf(producer, c.durability)
+        setup = await setupOf(producer, c.durability, 2)
         const schedule = scheduleAt(rate, phase.warmupMs, phase.measureMs)
         const tally = new Tally(schedule)
         const stop = { requested: false }

@@ -59,6 +59,8 @@ export interface PeerSetup {
   durabilityLabel: string
   /** how that setting compares with the sluice mode it stands beside */
   durabilityComparison: string
+  /** client connections to the server in this case */
+  connections: number
 }
 
 export function peerCaseName(c: PeerCase): string {
@@ -114,10 +116,12 @@ export interface PublishOutcome {
 }
 
 /**
- * Closed loop: `inFlight` slots each send a record and send the next when it is acked. A warm-up
- * of the same shape runs first; the measured phase ends at its last ack.
+ * Closed loop: `inFlight` slots each send a record and send the next when it is acked (`slot`
+ * lets a driver spread them over connections). A warm-up of the same shape runs first; the
+ * measured phase ends at its last ack.
  */
-export async function drivePublish(send: (value: Buffer) => Promise<unknown>, c: PeerCase,
+export async function drivePublish(send: (value: Buffer, slot: number) => Promise<unknown>,
+  c: PeerCase,
   phase: AppendPhase, serverPid: number): Promise<PublishOutcome> {
   const values = logLineValues(c.recordBytes, DISTINCT_VALUES)
   const inFlight = recordsInFlight(c, phase)
@@ -130,7 +134,7 @@ export async function drivePublish(send: (value: Buffer) => Promise<unknown>, c:
       let next = slot
       while (nowMs() < deadline) {
         const sentAt = nowMs()
-        await send(values[next % values.length]!)
+        await send(values[next % values.length]!, slot)
         if (measured) recordMicros(histogram, (nowMs() - sentAt) * 1000)
         records++
         next += inFlight
@@ -161,7 +165,7 @@ function setupParams(c: PeerCase, setup: PeerSetup) {
   return { peer: c.peer, server: setup.server, client: setup.client,
     recordBytes: c.recordBytes, comparedWithSluiceDurability: c.durability,
     peerDurability: setup.durabilitySetting, peerDurabilityLabel: setup.durabilityLabel,
-    durabilityComparison: setup.durabilityComparison,
+    durabilityComparison: setup.durabilityComparison, connections: setup.connections,
     transport: 'loopback TCP, server started by the bench in a temp dir' }
 }
 

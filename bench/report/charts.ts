@@ -16,6 +16,8 @@ export interface Bar {
   valueText: string
   limit?: number
   limitText?: string
+  /** the value bar's colour; default blue */
+  colour?: string
 }
 
 export function escapeXml(text: string): string {
@@ -57,7 +59,7 @@ export function barChart(bars: Bar[], width = 1100): string {
     return `<g><text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end" font-size="12">` +
       `${escapeXml(bar.label)}</text>${limitRect}` +
       `<rect x="${LABEL_WIDTH}" y="${y + 4}" width="${valueWidth}" height="${BAR_HEIGHT - 8}" ` +
-      `fill="#2b6cb0"/>${label}</g>`
+      `fill="${bar.colour ?? '#2b6cb0'}"/>${label}</g>`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
     `font-family="sans-serif" role="img">${rows.join('')}</svg>`
@@ -82,6 +84,8 @@ function logTicks(minUs: number, maxUs: number): number[] {
 
 export interface LatencyChartSeries extends LatencySeries {
   label: string
+  /** a fixed colour (the peer charts keep sluice one colour and each peer another) */
+  colour?: string
 }
 
 export function latencyChart(series: LatencyChartSeries[], pendingNote: string | null,
@@ -108,7 +112,7 @@ export function latencyChart(series: LatencyChartSeries[], pendingNote: string |
       `text-anchor="end" font-size="11">${escapeXml(formatMicros(us))}</text>`),
   ]
   const lines = series.map((s, i) => {
-    const colour = PALETTE[i % PALETTE.length]!
+    const colour = s.colour ?? PALETTE[i % PALETTE.length]!
     const points = s.curve.map((p) => `${x(p.percentile).toFixed(1)},${y(p.valueUs).toFixed(1)}`)
     const dash = s.mode === 'push' ? ' stroke-dasharray="6 4"' : ''
     const legendY = margin.top + 10 + i * 18

@@ -85,12 +85,17 @@ function durabilityTable(peers: ScenarioResult[]): string {
     `<th>how they compare</th></tr>${rows.join('')}</table>`
 }
 
+/** sluice keeps one colour on every peer chart; each peer has its own. */
+const COLOURS: Record<string, string> = { sluice: '#1f77b4', 'redis-streams': '#d62728',
+  'nats-jetstream': '#2ca02c' }
+
 function publishBars(results: BenchResults, peers: ScenarioResult[]): string {
   const bars = peers.filter((p) => p.params['workload'] === 'publish').flatMap((peer) => {
     const sluice = sluiceOf(results, peer)
     const mine = value(peer, 'records/s') ?? 0
     const theirs = value(sluice, 'records/s')
     const peerBar = { label: peer.name.replace('peers/', ''), value: mine,
+      colour: COLOURS[String(peer.params['peer'])] ?? '#ff7f0e',
       valueText: `${formatCount(mine)} records/s (${String(peer.params['peerDurabilityLabel'])})` }
     if (sluice === undefined || theirs === undefined) return [peerBar]
     return [{ label: `sluice ${sluice.name}`, value: theirs, valueText: `${formatCount(theirs)} ` +
@@ -107,13 +112,17 @@ function latencyCharts(results: BenchResults, peers: ScenarioResult[]): string {
     const series: LatencyChartSeries[] = []
     for (const mine of peer.latency ?? []) {
       const rate = `${formatCount(mine.offeredRatePerSec)}/s`
-      series.push({ ...mine, label: `${peerName} ${mine.mode} @ ${rate}` })
+      series.push({ ...mine, label: `${peerName} ${mine.mode} @ ${rate}`,
+        colour: COLOURS[peerName] ?? '#ff7f0e' })
       const other = matching(sluice, mine)
-      if (other !== undefined) series.push({ ...other, label: `sluice ${other.mode} @ ${rate}` })
+      if (other !== undefined) {
+        series.push({ ...other, label: `sluice ${other.mode} @ ${rate}`, colour: COLOURS['sluice'] })
+      }
     }
-    return `<h3>${esc(peer.name)} beside ${esc(sluice?.name ?? 'no sluice case')}</h3>` +
+    return `<h3>Latency: ${esc(peer.name)} beside sluice ${esc(sluice?.name ?? '(none)')}</h3>` +
       `<p class="muted">${esc(String(peer.params['delivery']))}; sluice: consumer.run (push) ` +
-      `and consumer.fetch (pull). Durability: ${esc(durabilityCell(peer))}.</p>` +
+      `and consumer.fetch (pull). Durability: ${esc(durabilityCell(peer))}. Push dashed, ` +
+      'pull solid; sluice in blue.</p>' +
       latencyChart(series, null)
   }).join('\n')
 }
