@@ -21,6 +21,7 @@ import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/a
 import { agentCaseName, type AgentCase, type AgentPhase } from './scenarios/agent.js'
 import { brokerCaseName, type BrokerCase, type BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
+import { kafkaLatencyCaseName } from './scenarios/broker-latency.js'
 import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
 import type { BenchMode } from './results.js'
 
@@ -34,6 +35,11 @@ export interface BenchPlan {
   agent: { cases: AgentCase[]; phase: AgentPhase }
   /** Runs by default only in --full (minutes of client runs); `--scenario broker` asks for it. */
   broker: { cases: BrokerCase[]; phase: BrokerPhase }
+  /**
+   * Latency over the Kafka protocol (bench/scenarios/broker-latency.ts), beside the embedded
+   * cases; like the broker, only in --full or when `--scenario latency/kafka` asks.
+   */
+  kafkaLatency: { cases: LatencyCase[]; phase: LatencyPhase }
   /** Redis Streams and NATS JetStream beside sluice, when installed (bench/peers/peers.ts). */
   peers: { cases: PeerCase[]; phase: PeerPhase }
 }
@@ -118,6 +124,7 @@ export function buildPlan(mode: BenchMode): BenchPlan {
       micro: { timeMs: 10, warmupMs: 5, iterations: 8 },
       agent: { cases: [], phase: agentPlan(mode).phase },
       broker: { cases: [], phase: brokerPlan(mode).phase },
+      kafkaLatency: { cases: [], phase: latencyPhase },
       peers: { cases: [], phase: { publish: appendPhase, latency: latencyPhase } },
     }
   }
@@ -143,6 +150,10 @@ export function buildPlan(mode: BenchMode): BenchPlan {
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
     agent: agentPlan(mode),
     broker: brokerPlan(mode),
+    kafkaLatency: { phase: latencyPhase, cases: full
+      ? [{ recordBytes: 100, durability: 'os', ratesPerSec: [1000, 10_000] },
+        { recordBytes: 100, durability: 'fsync', ratesPerSec: [10_000] }]
+      : [{ recordBytes: 100, durability: 'os', ratesPerSec: [10_000] }] },
     peers: { cases: peerCases(full), phase: { publish: appendPhase, latency: latencyPhase } },
   }
 }
@@ -211,7 +222,8 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
 /** Keeps the cases whose name starts with `filter`; an unmatched filter is a typed error. */
 export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   if (filter === null) {
-    return plan.mode === 'full' ? plan : { ...plan, broker: { ...plan.broker, cases: [] } }
+    return plan.mode === 'full' ? plan : { ...plan, broker: { ...plan.broker, cases: [] },
+      kafkaLatency: { ...plan.kafkaLatency, cases: [] } }
   }
   const keep = (name: string) => name === filter || name.startsWith(`${filter}/`)
     || (filter.includes('/') && name.startsWith(filter))
@@ -225,11 +237,14 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
     agent: { ...plan.agent, cases: plan.agent.cases.filter((c) => keep(agentCaseName(c))) },
     broker: { ...plan.broker, cases: plan.broker.cases.filter((c) =>
       keep(brokerCaseName(c, 'produce')) || keep(brokerCaseName(c, 'fetch'))) },
+    kafkaLatency: { ...plan.kafkaLatency,
+      cases: plan.kafkaLatency.cases.filter((c) => keep(kafkaLatencyCaseName(c))) },
     peers: { ...plan.peers, cases: plan.peers.cases.filter((c) => keep(peerCaseName(c))) },
   }
   const left = filtered.append.cases.length + filtered.read.cases.length
     + filtered.latency.cases.length + (filtered.micro === null ? 0 : 1)
     + filtered.agent.cases.length + filtered.broker.cases.length + filtered.peers.cases.length
+    + filtered.kafkaLatency.cases.length
   if (left === 0 && filter !== 'limits') {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
       `--scenario ${filter} matches no case in --${plan.mode}; groups: ` +
@@ -251,11 +266,13 @@ function peerBaselines(plan: BenchPlan): number {
 }
 
 /**
- * Number of steps a progress bar counts: limits, each case, each latency rate, for the broker one
+ * Number of steps a progress bar counts: limits, each case, each latency rate (embedded and over
+ * the Kafka protocol), for the broker one
  * embedded baseline per record size and durability, and each peer case and sluice baseline.
  */
 export function planSteps(plan: BenchPlan): number {
-  const rates = plan.latency.cases.reduce((sum, c) => sum + c.ratesPerSec.length, 0)
+  const rates = [...plan.latency.cases, ...plan.kafkaLatency.cases]
+    .reduce((sum, c) => sum + c.ratesPerSec.length, 0)
   const baselines = new Set(plan.broker.cases.map((c) => `${c.recordBytes}/${c.durability}`))
   const peers = plan.peers.cases
     .filter((c) => !(c.peer === 'nats-jetstream' && c.durability === 'fsync')).length

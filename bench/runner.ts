@@ -25,6 +25,7 @@ import {
 import { runAgentScenarios } from './scenarios/agent.js'
 import { appendCaseName, runAppendCase } from './scenarios/append.js'
 import { runBrokerScenarios } from './scenarios/broker.js'
+import { kafkaLatencyCaseName, runKafkaLatencyCase } from './scenarios/broker-latency.js'
 import { settle, withBenchLog, type BenchLog } from './scenarios/engine.js'
 import { latencyCaseName, runLatencyCase } from './scenarios/latency.js'
 import { readCaseName, runReadCase } from './scenarios/read.js'
@@ -65,11 +66,19 @@ function hasEngineWork(plan: BenchPlan): boolean {
     || plan.micro !== null
 }
 
-/** The agents and the broker: each runs its own processes and directories under dataRoot. */
+/**
+ * The agents, latency over the Kafka protocol and the broker: each runs its own processes and
+ * directories under dataRoot.
+ */
 async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
   progress: Progress): Promise<{ scenarios: ScenarioResult[]; skipped: Skipped[] }> {
   const scenarios = await runAgentScenarios(plan.agent.cases, plan.agent.phase,
     path.join(dataRoot, 'agents'), limits, (name) => progress.step(name))
+  for (const c of plan.kafkaLatency.cases) {
+    scenarios.push(await runKafkaLatencyCase(c, plan.kafkaLatency.phase,
+      path.join(dataRoot, 'kafka-latency'),
+      (rate) => progress.step(`${kafkaLatencyCaseName(c)} @ ${rate}/s`)))
+  }
   if (plan.broker.cases.length === 0) return { scenarios, skipped: [] }
   const brokerRoot = path.join(dataRoot, 'broker')
   mkdirSync(brokerRoot, { recursive: true })

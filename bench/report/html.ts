@@ -105,7 +105,9 @@ function latencySection(results: BenchResults): string {
     'each record\'s latency runs from its <em>intended</em> send time to its delivery, which ' +
     'corrects for coordinated omission. HDR histogram, 3 significant digits. Push is ' +
     '<code>consumer.run</code>, pull is <code>consumer.fetch</code>, two groups reading the ' +
-    'same records in the same run. <em>Send lag</em> is how late the producer itself sent ' +
+    'same records in the same run. Series named <code>kafka/…</code> go over the Kafka ' +
+    'protocol to <code>sluice broker</code> (kafkajs producer, kafkajs consumer.run: Fetch long ' +
+    'polls on the wire, so pull). <em>Send lag</em> is how late the producer itself sent ' +
     'each record: no sluice code runs in it, so it is the floor this thread and machine allow.' +
     '</p>' +
     latencyChart(series, null) +
