@@ -116,7 +116,8 @@ function latencyCharts(results: BenchResults, peers: ScenarioResult[]): string {
         colour: COLOURS[peerName] ?? '#ff7f0e' })
       const other = matching(sluice, mine)
       if (other !== undefined) {
-        series.push({ ...other, label: `sluice ${other.mode} @ ${rate}`, colour: COLOURS['sluice'] })
+        series.push({ ...other, label: `sluice ${other.mode} @ ${rate}`,
+          colour: COLOURS['sluice'] })
       }
     }
     return `<h3>Latency: ${esc(peer.name)} beside sluice ${esc(sluice?.name ?? '(none)')}</h3>` +

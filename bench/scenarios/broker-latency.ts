@@ -44,8 +44,8 @@ async function measureRate(kafka: Kafka, bootstrap: string, c: LatencyCase, rate
   const topic = `latency-${rate}`
   await createTopic(bootstrap, topic, c.durability)
   const producer = kafka.producer({ allowAutoTopicCreation: false })
-  const consumer = kafka.consumer({ groupId: `latency-${rate}`, maxWaitTimeInMs: phase.pullMaxWaitMs,
-    minBytes: 1 })
+  const consumer = kafka.consumer({ groupId: `latency-${rate}`,
+    maxWaitTimeInMs: phase.pullMaxWaitMs, minBytes: 1 })
   try {
     await producer.connect()
     await consumer.connect()

@@ -1,4 +1,4 @@
-// Proves latency over the Kafka protocol runs end to end on a tiny plan (kafkajs → `sluice broker`
+// Proves latency over the Kafka protocol runs end to end on a tiny plan (kafkajs → sluice broker
 // child → kafkajs consumer.run), records every series with ordered percentiles, and cleans up.
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
