@@ -183,7 +183,8 @@ ${latencySection(results)}
 ${peerSection(results)}
 ${microSection(results)}
 <h2>Throughput figures</h2>${figureTable(results.scenarios.filter((s) =>
-  s.kind === 'append' || s.kind === 'read'))}
+  s.kind === 'append' || s.kind === 'read'
+  || (s.kind === 'peer' && s.params['workload'] === 'publish')))}
 <h2>Parameters</h2>${paramsTable(results.scenarios)}
 ${notes.length > 0 ? `<h2>Notes</h2><ul>${notes.join('')}</ul>` : ''}
 ${skipped.length > 0 ? `<h2>Skipped</h2><ul>${skipped.join('')}</ul>` : ''}

@@ -11,7 +11,7 @@
  */
 import type { BenchResults, LatencySeries, ScenarioResult } from '../results.js'
 import { barChart, escapeXml as esc, latencyChart, type LatencyChartSeries } from './charts.js'
-import { formatCount, formatMicros, formatValue, textTable } from './format.js'
+import { formatCount, formatMicros, formatPercent, formatValue, textTable } from './format.js'
 
 function peersOf(results: BenchResults): ScenarioResult[] {
   return results.scenarios.filter((s) => s.kind === 'peer')
@@ -48,8 +48,11 @@ function peerRows(results: BenchResults): string[][] {
     if (peer.params['workload'] === 'publish') {
       const mine = value(peer, 'records/s')
       const theirs = value(sluice, 'records/s')
+      const payload = peer.figures.find((f) => f.name === 'payload MB/s')
+      const ofLimit = payload?.limit === undefined ? '' : `${payload.value.toFixed(1)} MB/s, ` +
+        `${formatPercent(payload.ratio ?? 0)} of ${payload.limit.name}`
       return [[label, durabilityCell(peer), 'records/s', formatCount(mine ?? 0),
-        theirs === undefined ? 'n/a' : formatCount(theirs), ratioText(theirs, mine)]]
+        theirs === undefined ? 'n/a' : formatCount(theirs), ratioText(theirs, mine), ofLimit]]
     }
     return (peer.latency ?? []).map((series) => {
       const other = matching(sluice, series)
@@ -57,7 +60,7 @@ function peerRows(results: BenchResults): string[][] {
         : `${formatMicros(l.percentilesUs.p50)} / ${formatMicros(l.percentilesUs.p99)}`
       return [label, durabilityCell(peer),
         `${series.mode} p50 / p99 @ ${formatCount(series.offeredRatePerSec)}/s`, pair(series),
-        pair(other), ratioText(other?.percentilesUs.p99, series.percentilesUs.p99)]
+        pair(other), ratioText(other?.percentilesUs.p99, series.percentilesUs.p99), '']
     })
   })
 }
@@ -67,7 +70,7 @@ export function peerTable(results: BenchResults): string {
   const rows = peerRows(results)
   if (rows.length === 0) return ''
   return `${textTable(['peer', 'durability (peer ≈ sluice)', 'figure', 'peer', 'sluice',
-    'sluice/peer'], rows)}\n(same workload, same run: publish = sluice's append case, one ` +
+    'sluice/peer', 'peer payload (of limit)'], rows)}\n(same workload, same run: publish = sluice's append case, one ` +
     'partition/stream, as many records in flight; latency = the same open-loop harness and ' +
     'rates. sluice/peer above 1: sluice is higher, better for records/s, worse for latency)'
 }
@@ -130,13 +133,14 @@ function latencyCharts(results: BenchResults, peers: ScenarioResult[]): string {
 
 function figureRows(results: BenchResults, peers: ScenarioResult[]): string {
   const rows = peerRows(results).map((cells) => `<tr>${cells.map((c, i) =>
-    `<td${i >= 3 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+    `<td${i >= 3 && i <= 5 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
   const other = peers.flatMap((p) => p.figures.filter((f) => f.unit === 'cores'
     || f.name.startsWith('ack')).map((f) => `<tr><td>${esc(p.name.replace('peers/', ''))}</td>` +
     `<td></td><td>${esc(f.name)}</td><td class="n">${esc(formatValue(f.value, f.unit))}</td>` +
-    '<td></td><td></td></tr>'))
+    '<td></td><td></td><td></td></tr>'))
   return '<table><tr><th>peer</th><th>durability (peer ≈ sluice)</th><th>figure</th>' +
-    `<th>peer</th><th>sluice</th><th>sluice/peer</th></tr>${[...rows, ...other].join('')}</table>`
+    '<th>peer</th><th>sluice</th><th>sluice/peer</th><th>peer payload (of limit)</th></tr>' +
+    `${[...rows, ...other].join('')}</table>`
 }
 
 /** report.html's peer section, or '' when no peer ran. */
