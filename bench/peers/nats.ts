@@ -15,11 +15,12 @@
  *                    requests for up to 1000 messages outstanding and refills them as they drain,
  *                    each expiring after max(1000 ms, pullMaxWaitMs) (the client's minimum)
  *
- * Durability: nats-server 2.9.10 cannot sync each write. Its file store acknowledges a message
- * once it is in the stream's block (the server's write cache, flushed to the file behind it) and
- * fsyncs on a 2-minute timer; the `sync_interval` option (whose `always` syncs every write) came
- * in 2.10, and 2.9 rejects the key. So JetStream stands beside sluice `os` only, and its ack
- * promises at most what `os` does; the peer plan has no JetStream case beside sluice `fsync`.
+ * Durability: nats-server 2.9.10 cannot sync each write. Its stream store writes each message to
+ * the block file in place (AsyncFlush is off) before the PubAck, so the ack survives a crash of
+ * the server process, and fsyncs on a fixed 2-minute timer (2.9 sets SyncInterval itself; the
+ * `sync_interval` option, whose `always` syncs every write, came in 2.10, and 2.9 rejects the
+ * key). So JetStream stands beside sluice `os`, and the peer plan's JetStream case beside sluice
+ * `fsync` is skipped with that reason.
  */
 import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
@@ -45,8 +46,9 @@ export const NATS_FSYNC_SKIP = 'nats-server 2.9.10 cannot fsync each write (its 
   'syncs on a 2-minute timer; sync_interval: always arrived in 2.10), so JetStream has no ' +
   'setting comparable with sluice fsync'
 
-const COMPARISON = 'file storage, acked once stored in the stream (fsynced on a 2-minute timer, ' +
-  'not per write): at most what sluice os promises'
+const COMPARISON = 'file storage: each message written to its block file before the ack ' +
+  '(survives a crash of the server process, not a power cut), fsynced on a 2-minute timer: ' +
+  'like sluice os'
 
 function natsSpec(executable: string) {
   return (dataDir: string): Promise<ServerSpec> => {
@@ -79,8 +81,8 @@ async function openSession(port: number): Promise<Session> {
   const setup: PeerSetup = { server: `nats-server ${nc.info?.version ?? 'unknown'}`,
     client: `@nats-io/transport-node ${packageVersion('@nats-io/transport-node')} + ` +
       `@nats-io/jetstream ${packageVersion('@nats-io/jetstream')}`,
-    durabilitySetting: 'JetStream file storage, 1 replica, default sync (2.9 has no option)',
-    durabilityLabel: 'file storage, no per-write sync',
+    durabilitySetting: 'JetStream file storage, 1 replica, sync every 2 min (fixed in 2.9)',
+    durabilityLabel: 'file storage, 2-min sync',
     durabilityComparison: COMPARISON, connections: 1 }
   return { nc, js: jetstream(nc), jsm, setup }
 }
