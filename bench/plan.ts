@@ -165,7 +165,8 @@ function peerCase(peer: PeerName, workload: PeerCase['workload'], recordBytes: n
 
 /**
  * The peers (bench/peers/): in the quick set each case is one append-phase or latency-phase
- * long (~2 s), 1 KiB and 100 B records, each peer at the durability it can match; --full adds
+ * long (~2 s), 100 B and 1 KiB records (JetStream publish 1 KiB only, to keep the quick set
+ * short), each peer at the durability it can match; --full adds
  * 10 KiB, Redis at both durabilities and more rates (the latency rates are a subset of sluice's
  * own, so sluice's figures come from the same run's latency cases). The JetStream fsync case is
  * listed so its skip (2.9 cannot sync each write) is printed.
@@ -177,7 +178,8 @@ function peerCases(full: boolean): PeerCase[] {
   return [
     ...sizes.flatMap((size) => redisDurabilities.map((durability) =>
       peerCase('redis-streams', 'publish', size, durability))),
-    ...sizes.map((size) => peerCase('nats-jetstream', 'publish', size, 'os')),
+    // quick: 1 KiB only, as JetStream's os cases need sluice baselines the quick set lacks
+    ...(full ? sizes : [1024]).map((size) => peerCase('nats-jetstream', 'publish', size, 'os')),
     peerCase('nats-jetstream', 'publish', 1024, 'fsync'),
     ...redisDurabilities.map((durability) =>
       peerCase('redis-streams', 'latency', 100, durability, rates)),

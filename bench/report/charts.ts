@@ -25,7 +25,8 @@ export function escapeXml(text: string): string {
     .replace(/"/g, '&quot;')
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf']
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf',
+  '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#ad494a']
 const LABEL_WIDTH = 260
 const BAR_HEIGHT = 22
 const BAR_GAP = 8
@@ -90,7 +91,10 @@ export interface LatencyChartSeries extends LatencySeries {
 
 export function latencyChart(series: LatencyChartSeries[], pendingNote: string | null,
   width = 1100, height = 460): string {
-  const margin = { left: 80, right: 240, top: 20, bottom: 50 }
+  // The legend sits right of the plot and gets room for its longest label (up to half the width).
+  const longest = Math.max(0, ...series.map((l) => textWidth(l.label)))
+  const margin = { left: 80, right: Math.min(width / 2, Math.max(240, longest + 60)), top: 20,
+    bottom: 50 }
   const plotW = width - margin.left - margin.right
   const plotH = height - margin.top - margin.bottom
   const values = series.flatMap((s) => s.curve.map((p) => Math.max(1, p.valueUs)))

@@ -17,7 +17,8 @@ export function formatMicros(micros: number): string {
 }
 
 export function formatPercent(ratio: number): string {
-  return `${(ratio * 100).toFixed(ratio >= 0.1 ? 0 : 1)}%`
+  // Small fractions keep two significant places, so 0.046% does not print as 0.0%.
+  return `${(ratio * 100).toFixed(ratio >= 0.1 ? 0 : ratio >= 0.001 ? 1 : 2)}%`
 }
 
 /** A value in its unit, as a person reads it. */

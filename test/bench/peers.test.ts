@@ -96,8 +96,12 @@ describe('the peer plan', () => {
     const only = filterPlan(buildPlan('quick'), 'peers')
     expect(only.append.cases.length + only.latency.cases.length).toBe(0)
     expect(only.peers.cases.length).toBe(quick.peers.cases.length)
-    // limits, each runnable peer case, and the sluice cases the plan no longer runs itself
-    expect(planSteps(only)).toBeGreaterThan(1 + only.peers.cases.length - 1)
+    // limits + 5 runnable peer cases (JetStream fsync is skipped unrun) + their 5 sluice cases,
+    // which the filtered plan no longer runs itself; unfiltered, only append/1KiB/p1/os is extra
+    expect(only.peers.cases.length).toBe(6)
+    expect(planSteps(only)).toBe(1 + 5 + 5)
+    expect(planSteps(quick) - planSteps({ ...quick, peers: { ...quick.peers, cases: [] } }))
+      .toBe(5 + 1)
     expect(filterPlan(buildPlan('quick'), 'peers/redis-streams').peers.cases
       .every((c) => c.peer === 'redis-streams')).toBe(true)
   })
