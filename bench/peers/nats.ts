@@ -26,7 +26,7 @@ import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
-import { latencyHistogram, nowMs } from '../measure.js'
+import { latencyHistogram, nowMs, percentilesOf } from '../measure.js'
 import type { LatencySeries } from '../results.js'
 import type { AppendPhase } from '../scenarios/append.js'
 import type { LatencyPhase } from '../scenarios/latency.js'
@@ -34,7 +34,9 @@ import {
   drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, type DeliveryMode,
 } from '../scenarios/open-loop.js'
 import { withServer, type ServerSpec } from './server-process.js'
-import { drivePublish, packageVersion, type PeerCase, type PeerSetup } from './workload.js'
+import {
+  drivePublish, packageVersion, type PeerCase, type PeerLatencyRun, type PeerSetup, type SendLag,
+} from './workload.js'
 
 const STREAM = 'BENCH'
 const SUBJECT = 'bench.records'
@@ -123,8 +125,9 @@ async function startConsumers(session: Session, tallies: Partial<Record<Delivery
 }
 
 export async function natsLatency(executable: string, c: PeerCase, phase: LatencyPhase,
-  root: string): Promise<{ setup: PeerSetup; series: LatencySeries[]; notes: string[] }> {
+  root: string): Promise<PeerLatencyRun> {
   const series: LatencySeries[] = []
+  const sendLags: SendLag[] = []
   const notes: string[] = []
   let setup: PeerSetup | null = null
   for (const rate of c.ratesPerSec) {
@@ -136,10 +139,11 @@ export async function natsLatency(executable: string, c: PeerCase, phase: Latenc
         const pending: Partial<Record<DeliveryMode, Tally>> = {}
         const consumers = await startConsumers(session, pending, phase)
         const schedule = scheduleAt(rate, phase.warmupMs, phase.measureMs)
+        const sendLag = latencyHistogram()
         const tallies = { push: new Tally(schedule), pull: new Tally(schedule) }
         Object.assign(pending, tallies)
         await produceOpenLoop(schedule, c.recordBytes, phase.maxRecordsPerAppend,
-          latencyHistogram(), (values) =>
+          sendLag, (values) =>
             Promise.all(values.map((value) => session.js.publish(SUBJECT, value))))
         await drain([tallies.push.done, tallies.pull.done], phase.drainTimeoutMs)
         consumers.stop()
@@ -151,10 +155,11 @@ export async function natsLatency(executable: string, c: PeerCase, phase: Latenc
           }
           series.push(seriesOf(mode, rate, tallies[mode].histogram, phase.measureMs))
         }
+        sendLags.push({ rate, percentilesUs: percentilesOf(sendLag) })
       } finally {
         await session.nc.close()
       }
     })
   }
-  return { setup: setup!, series, notes }
+  return { setup: setup!, series, sendLag: sendLags, notes }
 }

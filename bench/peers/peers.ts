@@ -150,8 +150,8 @@ async function runPeerCase(c: PeerCase, executable: string, phase: PeerPhase, ro
     ? await redisLatency(executable, c, phase.latency, root)
     : await natsLatency(executable, c, phase.latency, root)
   const { warmupMs, measureMs, pullMaxWaitMs, drainTimeoutMs } = phase.latency
-  return latencyScenario(c, run.setup, run.series, LATENCY_PATHS[c.peer],
-    { warmupMs, measureMs, pullMaxWaitMs, drainTimeoutMs }, sluice, run.notes)
+  return latencyScenario(c, run, LATENCY_PATHS[c.peer],
+    { warmupMs, measureMs, pullMaxWaitMs, drainTimeoutMs }, sluice)
 }
 
 export interface PeerRun {

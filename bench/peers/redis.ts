@@ -20,7 +20,7 @@
  * RDB snapshots are off (`save ""`) so a background save cannot land inside a measured phase.
  */
 import type { RedisClientType } from 'redis'
-import { latencyHistogram, nowMs } from '../measure.js'
+import { latencyHistogram, nowMs, percentilesOf } from '../measure.js'
 import type { LatencySeries, ScenarioResult } from '../results.js'
 import type { AppendPhase } from '../scenarios/append.js'
 import type { LatencyPhase } from '../scenarios/latency.js'
@@ -29,7 +29,8 @@ import {
 } from '../scenarios/open-loop.js'
 import { freePort, withServer, type ServerSpec } from './server-process.js'
 import {
-  drivePublish, packageVersion, type ComparedDurability, type PeerCase, type PeerSetup,
+  drivePublish, packageVersion, type ComparedDurability, type PeerCase,
+  type PeerLatencyRun, type PeerSetup, type SendLag,
 } from './workload.js'
 
 const STREAM_KEY = 'bench'
@@ -125,16 +126,11 @@ async function readLoop(redis: RedisModule, reader: RedisClientType, tally: Tall
   }
 }
 
-export interface RedisLatencyRun {
-  setup: PeerSetup
-  series: LatencySeries[]
-  notes: string[]
-}
-
 export async function redisLatency(executable: string, c: PeerCase, phase: LatencyPhase,
-  root: string): Promise<RedisLatencyRun> {
+  root: string): Promise<PeerLatencyRun> {
   const redis = await import('redis')
   const series: LatencySeries[] = []
+  const sendLags: SendLag[] = []
   const notes: string[] = []
   let setup: PeerSetup | null = null
   for (const rate of c.ratesPerSec) {
@@ -144,11 +140,12 @@ export async function redisLatency(executable: string, c: PeerCase, phase: Laten
       try {
         setup = await setupOf(producer, c.durability, 2)
         const schedule = scheduleAt(rate, phase.warmupMs, phase.measureMs)
+        const sendLag = latencyHistogram()
         const tally = new Tally(schedule)
         const stop = { requested: false }
         const reading = readLoop(redis, reader, tally, phase.pullMaxWaitMs, stop)
         await produceOpenLoop(schedule, c.recordBytes, phase.maxRecordsPerAppend,
-          latencyHistogram(), (values) =>
+          sendLag, (values) =>
             Promise.all(values.map((v) => producer.xAdd(STREAM_KEY, '*', { v }))))
         await drain([tally.done], phase.drainTimeoutMs)
         stop.requested = true
@@ -159,11 +156,12 @@ export async function redisLatency(executable: string, c: PeerCase, phase: Laten
             `${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
         }
         series.push(seriesOf('pull', rate, tally.histogram, phase.measureMs))
+        sendLags.push({ rate, percentilesUs: percentilesOf(sendLag) })
       } finally {
         producer.destroy()
         reader.destroy()
       }
     })
   }
-  return { setup: setup!, series, notes }
+  return { setup: setup!, series, sendLag: sendLags, notes }
 }

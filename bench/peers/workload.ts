@@ -30,7 +30,7 @@ import {
   latencyHistogram, megabytesPerSec, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
 import {
-  figure, type Figure, type LatencySeries, type Limit, type ScenarioResult,
+  figure, type Figure, type LatencySeries, type Limit, type Percentiles, type ScenarioResult,
 } from '../results.js'
 import type { AppendPhase } from '../scenarios/append.js'
 import { cpuBetween, sampleCpu } from '../scenarios/broker-cpu.js'
@@ -99,6 +99,19 @@ export function packageVersion(pkg: string): string {
     if (parent === dir) return 'unknown'
     dir = parent
   }
+}
+
+/** How late the open-loop producer sent, at one rate: the floor under the peer's latency. */
+export interface SendLag {
+  rate: number
+  percentilesUs: Percentiles
+}
+
+export interface PeerLatencyRun {
+  setup: PeerSetup
+  series: LatencySeries[]
+  sendLag: SendLag[]
+  notes: string[]
 }
 
 /** Distinct values cycled by publishers, as the sluice cases cycle theirs. */
@@ -205,11 +218,13 @@ function p99At(scenario: ScenarioResult, mode: LatencySeries['mode'], rate: numb
 /**
  * `series` are the peer's deliveries (its push and/or pull paths); `describe` names each mode's
  * mechanism ("XREAD BLOCK"). Each series gets its percentiles, and where sluice has the same
- * mode at the same rate, sluice's p99 and the ratio sluice p99 / peer p99.
+ * mode at the same rate, sluice's p99 and the ratio sluice p99 / peer p99; each rate gets the
+ * producer's send lag (a stalled bench process shows there, not as the peer's latency).
  */
-export function latencyScenario(c: PeerCase, setup: PeerSetup, series: LatencySeries[],
+export function latencyScenario(c: PeerCase, run: PeerLatencyRun,
   describe: Partial<Record<LatencySeries['mode'], string>>, phaseParams: Record<string, number>,
-  sluice: ScenarioResult, notes: string[]): ScenarioResult {
+  sluice: ScenarioResult): ScenarioResult {
+  const { setup, series, notes } = run
   const figures: Figure[] = []
   for (const s of series) {
     const at = `@ ${s.offeredRatePerSec}/s`
@@ -222,6 +237,11 @@ export function latencyScenario(c: PeerCase, setup: PeerSetup, series: LatencySe
     if (sluiceP99 === undefined) continue
     figures.push(figure(`sluice ${s.mode} p99 ${at}`, sluiceP99, 'µs'),
       figure(`sluice / peer ${s.mode} p99 ${at}`, sluiceP99 / Math.max(1, p.p99), 'x'))
+  }
+  for (const { rate, percentilesUs: lag } of run.sendLag) {
+    figures.push(figure(`send lag p50 @ ${rate}/s`, lag.p50, 'µs'),
+      figure(`send lag p99 @ ${rate}/s`, lag.p99, 'µs'),
+      figure(`send lag max @ ${rate}/s`, lag.max, 'µs'))
   }
   const paths = Object.entries(describe).map(([mode, how]) => `${mode}: ${how}`).join('; ')
   return {

@@ -54,7 +54,7 @@ function peerRows(results: BenchResults): string[][] {
       return [[label, durabilityCell(peer), 'records/s', formatCount(mine ?? 0),
         theirs === undefined ? 'n/a' : formatCount(theirs), ratioText(theirs, mine), ofLimit]]
     }
-    return (peer.latency ?? []).map((series) => {
+    const rows = (peer.latency ?? []).map((series) => {
       const other = matching(sluice, series)
       const pair = (l: LatencySeries | undefined) => l === undefined ? 'n/a'
         : `${formatMicros(l.percentilesUs.p50)} / ${formatMicros(l.percentilesUs.p99)}`
@@ -62,6 +62,25 @@ function peerRows(results: BenchResults): string[][] {
         `${series.mode} p50 / p99 @ ${formatCount(series.offeredRatePerSec)}/s`, pair(series),
         pair(other), ratioText(other?.percentilesUs.p99, series.percentilesUs.p99), '']
     })
+    return [...rows, ...sendLagRows(peer, sluice, label)]
+  })
+}
+
+/** The producer's send lag per rate, peer run beside sluice's run: each latency's floor. */
+function sendLagRows(peer: ScenarioResult, sluice: ScenarioResult | undefined, label: string)
+  : string[][] {
+  const rates = [...new Set((peer.latency ?? []).map((l) => l.offeredRatePerSec))]
+  return rates.flatMap((rate) => {
+    const pair = (s: ScenarioResult | undefined) => {
+      const p50 = value(s, `send lag p50 @ ${rate}/s`)
+      const p99 = value(s, `send lag p99 @ ${rate}/s`)
+      return p50 === undefined || p99 === undefined ? undefined
+        : `${formatMicros(p50)} / ${formatMicros(p99)}`
+    }
+    const mine = pair(peer)
+    if (mine === undefined) return []
+    return [[label, durabilityCell(peer), `send lag p50 / p99 @ ${formatCount(rate)}/s`, mine,
+      pair(sluice) ?? 'n/a', '', '']]
   })
 }
 
@@ -70,9 +89,11 @@ export function peerTable(results: BenchResults): string {
   const rows = peerRows(results)
   if (rows.length === 0) return ''
   return `${textTable(['peer', 'durability (peer ≈ sluice)', 'figure', 'peer', 'sluice',
-    'sluice/peer', 'peer payload (of limit)'], rows)}\n(same workload, same run: publish = sluice's append case, one ` +
+    'sluice/peer', 'peer payload (of limit)'], rows)}\n(same workload, same run: publish = ` +
+    'sluice\'s append case, one ' +
     'partition/stream, as many records in flight; latency = the same open-loop harness and ' +
-    'rates. sluice/peer above 1: sluice is higher, better for records/s, worse for latency)'
+    'rates; send lag is how late the producer itself sent, the floor under that run\'s ' +
+    'latency. sluice/peer above 1: sluice is higher, better for records/s, worse for latency)'
 }
 
 function durabilityTable(peers: ScenarioResult[]): string {

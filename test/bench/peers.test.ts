@@ -157,6 +157,9 @@ describe.skipIf(skipLive)('peers beside sluice on a tiny plan (servers installed
       .map((l) => l.mode)
     expect(modes('peers/redis-streams/latency/100B/os')).toEqual(['pull'])
     expect(modes('peers/nats-jetstream/latency/100B/os')).toEqual(['push', 'pull'])
+    const lag = scenarios.find((s) => s.name === 'peers/redis-streams/latency/100B/os')!
+      .figures.find((f) => f.name === 'send lag p99 @ 1000/s')
+    expect(lag?.unit).toBe('µs') // the floor under the peer's figures is reported beside them
     for (const series of scenarios.filter((s) => s.kind === 'peer')
       .flatMap((s) => s.latency ?? [])) {
       const p = series.percentilesUs
