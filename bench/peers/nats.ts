@@ -43,6 +43,11 @@ const SUBJECT = 'bench.records'
 /** The v3 client refuses pull-request expiries under a second. */
 const MIN_PULL_EXPIRES_MS = 1000
 const PULL_BATCH_MESSAGES = 1000
+/**
+ * How long a publish waits for its PubAck (the client's default is 5 s). Past the rate the client
+ * can publish, acks come late; an open-loop run must record that lateness, not fail on it.
+ */
+const PUBLISH_ACK_TIMEOUT_MS = 120_000
 
 export const NATS_FSYNC_SKIP = 'nats-server 2.9.10 cannot fsync each write (its file store ' +
   'syncs on a 2-minute timer; sync_interval: always arrived in 2.10), so JetStream has no ' +
@@ -94,7 +99,8 @@ export async function natsPublish(executable: string, c: PeerCase, phase: Append
   return withServer(root, natsSpec(executable), async (server) => {
     const session = await openSession(server.port)
     try {
-      const outcome = await drivePublish((value) => session.js.publish(SUBJECT, value), c,
+      const outcome = await drivePublish((value) => session.js.publish(SUBJECT, value,
+        { timeout: PUBLISH_ACK_TIMEOUT_MS }), c,
         phase, server.pid)
       return { setup: session.setup, outcome }
     } finally {
@@ -144,7 +150,8 @@ export async function natsLatency(executable: string, c: PeerCase, phase: Latenc
         Object.assign(pending, tallies)
         await produceOpenLoop(schedule, c.recordBytes, phase.maxRecordsPerAppend,
           sendLag, (values) =>
-            Promise.all(values.map((value) => session.js.publish(SUBJECT, value))))
+            Promise.all(values.map((value) => session.js.publish(SUBJECT, value,
+              { timeout: PUBLISH_ACK_TIMEOUT_MS }))))
         await drain([tallies.push.done, tallies.pull.done], phase.drainTimeoutMs)
         consumers.stop()
         for (const mode of ['push', 'pull'] as const) {

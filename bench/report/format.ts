@@ -11,6 +11,7 @@ export function formatCount(value: number): string {
 }
 
 export function formatMicros(micros: number): string {
+  if (micros >= 1_000_000) return `${(micros / 1_000_000).toFixed(2)} s`
   if (micros >= 10_000) return `${(micros / 1000).toFixed(1)} ms`
   if (micros >= 1000) return `${(micros / 1000).toFixed(2)} ms`
   return `${micros.toFixed(micros >= 100 ? 0 : 1)} µs`
