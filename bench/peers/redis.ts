@@ -144,6 +144,8 @@ export async function redisLatency(executable: string, c: PeerCase, phase: Laten
         const tally = new Tally(schedule)
         const stop = { requested: false }
         const reading = readLoop(redis, reader, tally, phase.pullMaxWaitMs, stop)
+        // If producing fails, the reader dies with its connection: its rejection is not news.
+        reading.catch(() => undefined)
         await produceOpenLoop(schedule, c.recordBytes, phase.maxRecordsPerAppend,
           sendLag, (values) =>
             Promise.all(values.map((v) => producer.xAdd(STREAM_KEY, '*', { v }))))
