@@ -4,7 +4,8 @@
  *   quick  `npm run bench`: the issue's headline cases, under ~1 minute of measuring on 2 cores
  *   full   every combination: 100 B / 1 KiB / 10 KiB × 1 / 4 / 16 partitions ×
  *          fsync / os / memory × lz4 off / on, reads hot and cold, more offered rates
- *   tiny   the self-test's configuration: one case of each kind, a few hundred ms each
+ *   tiny   the self-test's configuration: one case of each kind, a few hundred ms each (no
+ *          peers: test/bench/peers.test.ts runs them on its own tiny plan)
  *
  * `--scenario NAME` keeps the cases whose name starts with NAME (a group such as `append`, or a
  * case such as `append/1KiB/p8/fsync/none`). Limits are always measured: every figure needs them.
@@ -14,10 +15,13 @@ import type { Durability } from '../src/engine/types.js'
 import type { LimitsPlan } from './limits/index.js'
 import { MIB } from './measure.js'
 import type { MicroPlan } from './micro/micro.js'
+import { peerCaseName, type PeerCase, type PeerPhase } from './peers/peers.js'
+import { sluiceAppendName, sluiceLatencyName, type PeerName } from './peers/workload.js'
 import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
 import { agentCaseName, type AgentCase, type AgentPhase } from './scenarios/agent.js'
 import { brokerCaseName, type BrokerCase, type BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
+import { kafkaLatencyCaseName } from './scenarios/broker-latency.js'
 import { readCaseName, type ReadCase, type ReadPhase } from './scenarios/read.js'
 import type { BenchMode } from './results.js'
 
@@ -31,6 +35,13 @@ export interface BenchPlan {
   agent: { cases: AgentCase[]; phase: AgentPhase }
   /** Runs by default only in --full (minutes of client runs); `--scenario broker` asks for it. */
   broker: { cases: BrokerCase[]; phase: BrokerPhase }
+  /**
+   * Latency over the Kafka protocol (bench/scenarios/broker-latency.ts), beside the embedded
+   * cases; like the broker, only in --full or when `--scenario latency/kafka` asks.
+   */
+  kafkaLatency: { cases: LatencyCase[]; phase: LatencyPhase }
+  /** Redis Streams and NATS JetStream beside sluice, when installed (bench/peers/peers.ts). */
+  peers: { cases: PeerCase[]; phase: PeerPhase }
 }
 
 export const SCENARIO_GROUPS = ['append', 'read', 'latency', 'micro', 'agent', 'broker',
@@ -99,27 +110,32 @@ const LIMITS: Record<BenchMode, LimitsPlan> = {
 export function buildPlan(mode: BenchMode): BenchPlan {
   const limits = LIMITS[mode]
   if (mode === 'tiny') {
+    const appendPhase = { warmupMs: 50, measureMs: 200, inFlightPerPartition: 2 }
+    const latencyPhase = { warmupMs: 50, measureMs: 300, pullMaxWaitMs: 100,
+      drainTimeoutMs: 2000, maxRecordsPerAppend: 1000 }
     return {
       mode, limits,
-      append: { cases: [appendCase(100, 2, 'fsync')],
-        phase: { warmupMs: 50, measureMs: 200, inFlightPerPartition: 2 } },
+      append: { cases: [appendCase(100, 2, 'fsync')], phase: appendPhase },
       read: { cases: [{ recordBytes: 100, where: 'hot', compression: 'none' }],
         phase: { hotFillBytes: MIB, coldFillBytes: 4 * MIB, coldSegmentBytes: 256 * 1024,
           measureMs: 150, maxBytes: MIB } },
       latency: { cases: [{ recordBytes: 100, durability: 'fsync', ratesPerSec: [2000] }],
-        phase: { warmupMs: 50, measureMs: 300, pullMaxWaitMs: 100, drainTimeoutMs: 2000,
-          maxRecordsPerAppend: 1000 } },
+        phase: latencyPhase },
       micro: { timeMs: 10, warmupMs: 5, iterations: 8 },
       agent: { cases: [], phase: agentPlan(mode).phase },
       broker: { cases: [], phase: brokerPlan(mode).phase },
+      kafkaLatency: { cases: [], phase: latencyPhase },
+      peers: { cases: [], phase: { publish: appendPhase, latency: latencyPhase } },
     }
   }
   const full = mode === 'full'
+  const appendPhase = { warmupMs: full ? 1000 : 300, measureMs: full ? 4000 : 1500,
+    inFlightPerPartition: 4 }
+  const latencyPhase = { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000,
+    pullMaxWaitMs: 500, drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 }
   return {
     mode, limits,
-    append: { cases: full ? fullAppendCases() : QUICK_APPEND,
-      phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 4000 : 1500,
-        inFlightPerPartition: 4 } },
+    append: { cases: full ? fullAppendCases() : QUICK_APPEND, phase: appendPhase },
     read: { cases: full ? readCases([100, 1024, 10 * 1024], ['none', 'lz4'])
       : readCases([100, 1024], ['none']),
       phase: { hotFillBytes: 2 * MIB, coldFillBytes: (full ? 256 : 64) * MIB,
@@ -130,12 +146,45 @@ export function buildPlan(mode: BenchMode): BenchPlan {
         { recordBytes: 1024, durability: 'os', ratesPerSec: [1000, 10_000, 50_000] }]
       : [{ recordBytes: 100, durability: 'os', ratesPerSec: [10_000] },
         { recordBytes: 100, durability: 'fsync', ratesPerSec: [10_000] }],
-    phase: { warmupMs: full ? 1000 : 300, measureMs: full ? 5000 : 2000, pullMaxWaitMs: 500,
-      drainTimeoutMs: 5000, maxRecordsPerAppend: 1000 } },
+    phase: latencyPhase },
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
     agent: agentPlan(mode),
     broker: brokerPlan(mode),
+    kafkaLatency: { phase: latencyPhase, cases: full
+      ? [{ recordBytes: 100, durability: 'os', ratesPerSec: [1000, 10_000] },
+        { recordBytes: 100, durability: 'fsync', ratesPerSec: [10_000] }]
+      : [{ recordBytes: 100, durability: 'os', ratesPerSec: [10_000] }] },
+    peers: { cases: peerCases(full), phase: { publish: appendPhase, latency: latencyPhase } },
   }
+}
+
+function peerCase(peer: PeerName, workload: PeerCase['workload'], recordBytes: number,
+  durability: PeerCase['durability'], ratesPerSec: number[] = []): PeerCase {
+  return { peer, workload, recordBytes, durability, ratesPerSec }
+}
+
+/**
+ * The peers (bench/peers/): in the quick set each case is one append-phase or latency-phase
+ * long (~2 s), 100 B and 1 KiB records (JetStream publish 1 KiB only, to keep the quick set
+ * short), each peer at the durability it can match; --full adds
+ * 10 KiB, Redis at both durabilities and more rates (the latency rates are a subset of sluice's
+ * own, so sluice's figures come from the same run's latency cases). The JetStream fsync case is
+ * listed so its skip (2.9 cannot sync each write) is printed.
+ */
+function peerCases(full: boolean): PeerCase[] {
+  const sizes = full ? [100, 1024, 10 * 1024] : [100, 1024]
+  const rates = full ? [1000, 10_000, 50_000] : [10_000]
+  const redisDurabilities = full ? (['fsync', 'os'] as const) : (['fsync'] as const)
+  return [
+    ...sizes.flatMap((size) => redisDurabilities.map((durability) =>
+      peerCase('redis-streams', 'publish', size, durability))),
+    // quick: 1 KiB only, as JetStream's os cases need sluice baselines the quick set lacks
+    ...(full ? sizes : [1024]).map((size) => peerCase('nats-jetstream', 'publish', size, 'os')),
+    peerCase('nats-jetstream', 'publish', 1024, 'fsync'),
+    ...redisDurabilities.map((durability) =>
+      peerCase('redis-streams', 'latency', 100, durability, rates)),
+    peerCase('nats-jetstream', 'latency', 100, 'os', rates),
+  ]
 }
 
 /**
@@ -175,7 +224,8 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
 /** Keeps the cases whose name starts with `filter`; an unmatched filter is a typed error. */
 export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   if (filter === null) {
-    return plan.mode === 'full' ? plan : { ...plan, broker: { ...plan.broker, cases: [] } }
+    return plan.mode === 'full' ? plan : { ...plan, broker: { ...plan.broker, cases: [] },
+      kafkaLatency: { ...plan.kafkaLatency, cases: [] } }
   }
   const keep = (name: string) => name === filter || name.startsWith(`${filter}/`)
     || (filter.includes('/') && name.startsWith(filter))
@@ -189,11 +239,15 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
     agent: { ...plan.agent, cases: plan.agent.cases.filter((c) => keep(agentCaseName(c))) },
     broker: { ...plan.broker, cases: plan.broker.cases.filter((c) =>
       keep(brokerCaseName(c, 'produce')) || keep(brokerCaseName(c, 'fetch'))) },
+    kafkaLatency: { ...plan.kafkaLatency,
+      cases: plan.kafkaLatency.cases.filter((c) => keep(kafkaLatencyCaseName(c))) },
+    peers: { ...plan.peers, cases: plan.peers.cases.filter((c) => keep(peerCaseName(c))) },
   }
   const left = filtered.append.cases.length + filtered.read.cases.length
     + filtered.latency.cases.length + (filtered.micro === null ? 0 : 1)
-    + filtered.agent.cases.length + filtered.broker.cases.length
-  if (left === 0 && filter !== 'peers' && filter !== 'limits') {
+    + filtered.agent.cases.length + filtered.broker.cases.length + filtered.peers.cases.length
+    + filtered.kafkaLatency.cases.length
+  if (left === 0 && filter !== 'limits') {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
       `--scenario ${filter} matches no case in --${plan.mode}; groups: ` +
       `${SCENARIO_GROUPS.join(', ')}, limits, or a case name such as ${appendCaseName(
@@ -202,14 +256,29 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   return filtered
 }
 
+/** The sluice cases the peers need that the plan does not run itself (each run once). */
+function peerBaselines(plan: BenchPlan): number {
+  const planned = new Set([...plan.append.cases.map(appendCaseName),
+    ...plan.latency.cases.map(latencyCaseName)])
+  const needed = new Set(plan.peers.cases
+    .filter((c) => !(c.peer === 'nats-jetstream' && c.durability === 'fsync'))
+    .map((c) => c.workload === 'publish' ? sluiceAppendName(c) : sluiceLatencyName(c))
+    .filter((name) => !planned.has(name)))
+  return needed.size
+}
+
 /**
- * Number of steps a progress bar counts: limits, each case, each latency rate, and for the
- * broker one embedded baseline per record size and durability.
+ * Number of steps a progress bar counts: limits, each case, each latency rate (embedded and over
+ * the Kafka protocol), for the broker one
+ * embedded baseline per record size and durability, and each peer case and sluice baseline.
  */
 export function planSteps(plan: BenchPlan): number {
-  const rates = plan.latency.cases.reduce((sum, c) => sum + c.ratesPerSec.length, 0)
+  const rates = [...plan.latency.cases, ...plan.kafkaLatency.cases]
+    .reduce((sum, c) => sum + c.ratesPerSec.length, 0)
   const baselines = new Set(plan.broker.cases.map((c) => `${c.recordBytes}/${c.durability}`))
+  const peers = plan.peers.cases
+    .filter((c) => !(c.peer === 'nats-jetstream' && c.durability === 'fsync')).length
   return 1 + plan.append.cases.length + plan.read.cases.length + rates
     + (plan.micro === null ? 0 : 1) + plan.agent.cases.length + plan.broker.cases.length
-    + baselines.size
+    + baselines.size + peers + peerBaselines(plan)
 }

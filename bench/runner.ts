@@ -1,7 +1,8 @@
 /**
  * Runs a bench plan end to end: measures the machine's limits, runs the engine scenarios on one
  * embedded `Log` in a scratch directory, then the agent pipelines and (in --full, or when
- * `--scenario broker` asks) the broker with real Kafka clients, lists what was skipped and why,
+ * `--scenario broker` asks) the broker with real Kafka clients, then the peers (Redis Streams,
+ * NATS JetStream) beside the sluice cases they compare with, lists what was skipped and why,
  * checks the results
  * (validateResults), and writes `<outRoot>/<timestamp>/results.json` and `report.html`.
  *
@@ -11,11 +12,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { measureLimits } from './limits/index.js'
 import { runMicro } from './micro/micro.js'
-import { peerSkips } from './peers/peers.js'
+import { runPeerScenarios } from './peers/peers.js'
 import { buildPlan, filterPlan, planSteps, type BenchPlan } from './plan.js'
 import type { Progress } from './progress.js'
 import { renderHtml } from './report/html.js'
@@ -26,7 +25,8 @@ import {
 import { runAgentScenarios } from './scenarios/agent.js'
 import { appendCaseName, runAppendCase } from './scenarios/append.js'
 import { runBrokerScenarios } from './scenarios/broker.js'
-import { withBenchLog, type BenchLog } from './scenarios/engine.js'
+import { kafkaLatencyCaseName, runKafkaLatencyCase } from './scenarios/broker-latency.js'
+import { settle, withBenchLog, type BenchLog } from './scenarios/engine.js'
 import { latencyCaseName, runLatencyCase } from './scenarios/latency.js'
 import { readCaseName, runReadCase } from './scenarios/read.js'
 
@@ -66,32 +66,25 @@ function hasEngineWork(plan: BenchPlan): boolean {
     || plan.micro !== null
 }
 
-/** The agents and the broker: each runs its own processes and directories under dataRoot. */
+/**
+ * The agents, latency over the Kafka protocol and the broker: each runs its own processes and
+ * directories under dataRoot.
+ */
 async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
   progress: Progress): Promise<{ scenarios: ScenarioResult[]; skipped: Skipped[] }> {
   const scenarios = await runAgentScenarios(plan.agent.cases, plan.agent.phase,
     path.join(dataRoot, 'agents'), limits, (name) => progress.step(name))
+  for (const c of plan.kafkaLatency.cases) {
+    scenarios.push(await runKafkaLatencyCase(c, plan.kafkaLatency.phase,
+      path.join(dataRoot, 'kafka-latency'),
+      (rate) => progress.step(`${kafkaLatencyCaseName(c)} @ ${rate}/s`)))
+  }
   if (plan.broker.cases.length === 0) return { scenarios, skipped: [] }
   const brokerRoot = path.join(dataRoot, 'broker')
   mkdirSync(brokerRoot, { recursive: true })
   const broker = await runBrokerScenarios(plan.broker.cases, plan.broker.phase, brokerRoot,
     limits, (label) => progress.step(label))
   return { scenarios: [...scenarios, ...broker.scenarios], skipped: broker.skipped }
-}
-
-/** How long the machine gets between cases to finish the last one's writeback and frees. */
-const SETTLE_MS = 300
-
-/**
- * Lets the previous case's garbage and dirty pages go before the next case starts timing: a full
- * collection (the heap a case leaves behind would otherwise be collected on the next case's
- * clock) and a short pause for the kernel's writeback of the files just deleted.
- */
-async function settle(): Promise<void> {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as (() => void) | undefined
-  gc?.()
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 }
 
 /**
@@ -126,14 +119,6 @@ async function runEngineScenarios(plan: BenchPlan, dataRoot: string, limits: Lim
   return scenarios
 }
 
-function skippedScenarios(plan: BenchPlan, scenario: string | null): Skipped[] {
-  const skipped: Skipped[] = []
-  if (scenario === null || scenario === 'peers' || scenario.startsWith('peers/')) {
-    skipped.push(...peerSkips())
-  }
-  return skipped
-}
-
 export function writeResults(results: BenchResults, outRoot: string, startedAt: Date)
   : Omit<RunOutput, 'results'> {
   validateResults(results)
@@ -164,7 +149,7 @@ export async function runBench(options: RunOptions): Promise<RunOutput> {
   const plan = filterPlan(options.plan ?? buildPlan(options.mode), options.scenario)
   const ownsDataRoot = options.dataRoot === undefined
   const dataRoot = options.dataRoot ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
-  const skipped = skippedScenarios(plan, options.scenario)
+  const skipped: Skipped[] = []
   const progress = options.progress(planSteps(plan))
   try {
     progress.step('machine limits')
@@ -175,6 +160,9 @@ export async function runBench(options: RunOptions): Promise<RunOutput> {
     const pipelines = await runPipelineScenarios(plan, dataRoot, limits, progress)
     scenarios.push(...pipelines.scenarios)
     skipped.push(...pipelines.skipped)
+    const peers = await runPeerScenarios(plan.peers.cases, plan.peers.phase,
+      { dataRoot, limits, scenarios, step: (label) => progress.step(label) })
+    skipped.push(...peers.skipped)
     for (const skip of skipped) progress.note(`skipped ${skip.name}: ${skip.reason}`)
     const results: BenchResults = {
       schema: RESULTS_SCHEMA, startedAt: startedAt.toISOString(),

@@ -16,6 +16,8 @@ export interface Bar {
   valueText: string
   limit?: number
   limitText?: string
+  /** the value bar's colour; default blue */
+  colour?: string
 }
 
 export function escapeXml(text: string): string {
@@ -23,7 +25,8 @@ export function escapeXml(text: string): string {
     .replace(/"/g, '&quot;')
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf']
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf',
+  '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#ad494a']
 const LABEL_WIDTH = 260
 const BAR_HEIGHT = 22
 const BAR_GAP = 8
@@ -57,7 +60,7 @@ export function barChart(bars: Bar[], width = 1100): string {
     return `<g><text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end" font-size="12">` +
       `${escapeXml(bar.label)}</text>${limitRect}` +
       `<rect x="${LABEL_WIDTH}" y="${y + 4}" width="${valueWidth}" height="${BAR_HEIGHT - 8}" ` +
-      `fill="#2b6cb0"/>${label}</g>`
+      `fill="${bar.colour ?? '#2b6cb0'}"/>${label}</g>`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
     `font-family="sans-serif" role="img">${rows.join('')}</svg>`
@@ -82,11 +85,16 @@ function logTicks(minUs: number, maxUs: number): number[] {
 
 export interface LatencyChartSeries extends LatencySeries {
   label: string
+  /** a fixed colour (the peer charts keep sluice one colour and each peer another) */
+  colour?: string
 }
 
 export function latencyChart(series: LatencyChartSeries[], pendingNote: string | null,
   width = 1100, height = 460): string {
-  const margin = { left: 80, right: 240, top: 20, bottom: 50 }
+  // The legend sits right of the plot and gets room for its longest label (up to half the width).
+  const longest = Math.max(0, ...series.map((l) => textWidth(l.label)))
+  const margin = { left: 80, right: Math.min(width / 2, Math.max(240, longest + 60)), top: 20,
+    bottom: 50 }
   const plotW = width - margin.left - margin.right
   const plotH = height - margin.top - margin.bottom
   const values = series.flatMap((s) => s.curve.map((p) => Math.max(1, p.valueUs)))
@@ -108,7 +116,7 @@ export function latencyChart(series: LatencyChartSeries[], pendingNote: string |
       `text-anchor="end" font-size="11">${escapeXml(formatMicros(us))}</text>`),
   ]
   const lines = series.map((s, i) => {
-    const colour = PALETTE[i % PALETTE.length]!
+    const colour = s.colour ?? PALETTE[i % PALETTE.length]!
     const points = s.curve.map((p) => `${x(p.percentile).toFixed(1)},${y(p.valueUs).toFixed(1)}`)
     const dash = s.mode === 'push' ? ' stroke-dasharray="6 4"' : ''
     const legendY = margin.top + 10 + i * 18

@@ -11,13 +11,15 @@ export function formatCount(value: number): string {
 }
 
 export function formatMicros(micros: number): string {
+  if (micros >= 1_000_000) return `${(micros / 1_000_000).toFixed(2)} s`
   if (micros >= 10_000) return `${(micros / 1000).toFixed(1)} ms`
   if (micros >= 1000) return `${(micros / 1000).toFixed(2)} ms`
   return `${micros.toFixed(micros >= 100 ? 0 : 1)} µs`
 }
 
 export function formatPercent(ratio: number): string {
-  return `${(ratio * 100).toFixed(ratio >= 0.1 ? 0 : 1)}%`
+  // Small fractions keep two significant places, so 0.046% does not print as 0.0%.
+  return `${(ratio * 100).toFixed(ratio >= 0.1 ? 0 : ratio >= 0.001 ? 1 : 2)}%`
 }
 
 /** A value in its unit, as a person reads it. */

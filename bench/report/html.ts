@@ -1,12 +1,14 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts or network) that a person
  * can open from the results folder: the machine and its limits, throughput charts with each
- * figure against its limit, push and pull latency curves on the same axes, and every figure in
- * tables, with notes and skipped scenarios and their reasons.
+ * figure against its limit, push and pull latency curves on the same axes, the peers beside
+ * sluice (report/peers.ts), and every figure in tables, with notes and skipped scenarios and
+ * their reasons.
  */
 import type { BenchResults, Figure, LatencySeries, ScenarioResult } from '../results.js'
 import { barChart, escapeXml as esc, latencyChart, type Bar } from './charts.js'
 import { formatCount, formatPercent, formatValue } from './format.js'
+import { peerSection } from './peers.js'
 
 const STYLE = `body{font-family:sans-serif;margin:24px;color:#111;max-width:1150px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
@@ -103,7 +105,9 @@ function latencySection(results: BenchResults): string {
     'each record\'s latency runs from its <em>intended</em> send time to its delivery, which ' +
     'corrects for coordinated omission. HDR histogram, 3 significant digits. Push is ' +
     '<code>consumer.run</code>, pull is <code>consumer.fetch</code>, two groups reading the ' +
-    'same records in the same run. <em>Send lag</em> is how late the producer itself sent ' +
+    'same records in the same run. Series named <code>kafka/…</code> go over the Kafka ' +
+    'protocol to <code>sluice broker</code> (kafkajs producer, kafkajs consumer.run: Fetch long ' +
+    'polls on the wire, so pull). <em>Send lag</em> is how late the producer itself sent ' +
     'each record: no sluice code runs in it, so it is the floor this thread and machine allow.' +
     '</p>' +
     latencyChart(series, null) +
@@ -176,9 +180,11 @@ ${(results.durationMs / 1000).toFixed(1)} s${results.scenarioFilter === null ? '
 <table><tr><th>limit</th><th>value</th><th>how</th></tr>${limitRows.join('')}</table>
 ${throughputSection(results)}
 ${latencySection(results)}
+${peerSection(results)}
 ${microSection(results)}
 <h2>Throughput figures</h2>${figureTable(results.scenarios.filter((s) =>
-  s.kind === 'append' || s.kind === 'read'))}
+  s.kind === 'append' || s.kind === 'read'
+  || (s.kind === 'peer' && s.params['workload'] === 'publish')))}
 <h2>Parameters</h2>${paramsTable(results.scenarios)}
 ${notes.length > 0 ? `<h2>Notes</h2><ul>${notes.join('')}</ul>` : ''}
 ${skipped.length > 0 ? `<h2>Skipped</h2><ul>${skipped.join('')}</ul>` : ''}

@@ -1,10 +1,11 @@
 /**
  * The terminal summary of a run: limits, then one table per scenario kind, each throughput figure
- * beside its limit and the fraction of it reached, targets marked met or missed, then the
- * skipped scenarios with their reasons.
+ * beside its limit and the fraction of it reached, targets marked met or missed, the peers beside
+ * sluice (report/peers.ts), then the skipped scenarios with their reasons.
  */
 import type { BenchResults, Figure, ScenarioResult } from '../results.js'
 import { formatCount, formatMicros, formatPercent, formatValue, textTable } from './format.js'
+import { peerTable } from './peers.js'
 
 function find(scenario: ScenarioResult, name: string): Figure | undefined {
   return scenario.figures.find((f) => f.name === name)
@@ -122,6 +123,8 @@ export function renderTable(results: BenchResults): string {
       'source\'s acknowledgement to the sink\'s write)')
   }
   for (const micro of byKind('micro')) sections.push(microTable(micro))
+  const peers = peerTable(results)
+  if (peers !== '') sections.push(peers)
   const notes = notesOf(results.scenarios.filter((s) => s.kind !== 'append'))
   if (notes.length > 0) sections.push(['notes:', ...notes].join('\n'))
   if (results.skipped.length > 0) {

@@ -1,9 +1,12 @@
 /**
  * The embedded engine as the scenarios use it: one `Log` per scenario group in its own directory
- * under the run's data root, removed afterwards, and unique topic names within it.
+ * under the run's data root, removed afterwards, and unique topic names within it; and the
+ * settling pause every case gets before it starts timing.
  */
 import { rmSync } from 'node:fs'
 import * as path from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Log } from '../../src/index.js'
 import type { TopicConfig } from '../../src/engine/types.js'
 
@@ -45,4 +48,19 @@ export async function withBenchLog<T>(
   } finally {
     await bench.close()
   }
+}
+
+/** How long the machine gets between cases to finish the last one's writeback and frees. */
+const SETTLE_MS = 300
+
+/**
+ * Lets the previous case's garbage and dirty pages go before the next case starts timing: a full
+ * collection (the heap a case leaves behind would otherwise be collected on the next case's
+ * clock) and a short pause for the kernel's writeback of the files just deleted.
+ */
+export async function settle(): Promise<void> {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as (() => void) | undefined
+  gc?.()
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 }

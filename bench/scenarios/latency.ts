@@ -14,15 +14,9 @@
  * embedded application would, so each is charged for the other's work when their wake-ups
  * coincide (a few µs per batch).
  *
- * Each record's latency is (time its handler saw it) − (time it was *meant* to be sent). Timing
- * from the intended send time corrects for coordinated omission: when anything stalls, the
- * records scheduled during the stall are charged the stall. The intended time travels in the
- * record (first 8 bytes, float64 ms of performance.now()). Records scheduled during the warm-up
- * are delivered but not recorded; records still undelivered `drainTimeoutMs` after the producer
- * stops are recorded at their latency at that moment.
- *
- * The producer's send lag (how late each record left) is reported beside them: it is the floor of
- * any open-loop latency on this thread and machine, stalls included.
+ * Each record's latency is (time its handler saw it) − (time it was *meant* to be sent), which
+ * corrects for coordinated omission (bench/scenarios/open-loop.ts has the harness and the rules:
+ * warm-up, drain, and the producer's send lag reported beside them as the floor).
  *
  * Targets (the client issue), judged at 10,000 records/s: with durability `os`, push p99 ≤ 100 µs
  * and pull p99 ≤ 200 µs; with `fsync`, each p99 within 100 µs of this run's fdatasync p99.
@@ -30,17 +24,16 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { Sluice, logLevel, type SluiceConsumer, type SluiceProducer } from '../../src/index.js'
 import type { Durability } from '../../src/engine/types.js'
-import { SluiceError } from '../../src/errors.js'
-import { logLineValues } from '../data/log-lines.js'
 import { DISK_LIMIT_NAMES } from '../limits/disk.js'
 import { sizeLabel } from '../limits/cpu.js'
-import {
-  curveOf, latencyHistogram, nowMs, percentilesOf, perSec, recordMicros,
-} from '../measure.js'
+import { latencyHistogram, nowMs, percentilesOf } from '../measure.js'
 import {
   figure, type Figure, type Limit, type LatencySeries, type ScenarioResult, type TargetSpec,
 } from '../results.js'
 import type { BenchLog } from './engine.js'
+import {
+  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, type DeliveryMode,
+} from './open-loop.js'
 
 export interface LatencyCase {
   recordBytes: number
@@ -56,97 +49,15 @@ export interface LatencyPhase {
   maxRecordsPerAppend: number
 }
 
-export type DeliveryMode = LatencySeries['mode']
+export type { DeliveryMode } from './open-loop.js'
 
 /** The offered rate at which the issue's latency targets are judged. */
 export const TARGET_RATE_PER_SEC = 10_000
 const OS_P99_TARGET_US: Record<DeliveryMode, number> = { push: 100, pull: 200 }
 const FSYNC_P99_MARGIN_US = 100
 
-const STAMP_BYTES = 8
-
 export function latencyCaseName(c: LatencyCase): string {
   return `latency/${sizeLabel(c.recordBytes)}/${c.durability}`
-}
-
-function stampedValue(template: Buffer, intendedMs: number): Buffer {
-  const value = Buffer.allocUnsafe(template.byteLength)
-  template.copy(value)
-  value.writeDoubleLE(intendedMs, 0)
-  return value
-}
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-interface Schedule {
-  startMs: number
-  intervalMs: number
-  total: number
-  /** Records meant to be sent before this are warm-up: delivered, not recorded. */
-  recordFromMs: number
-}
-
-/**
- * Sends record i at schedule.startMs + i × intervalMs; returns once every send is acked.
- * `sendLag` records how late each record left (send time − intended time): the floor under both
- * deliveries, as it holds every stall of this thread and of the machine (a preempted vCPU
- * delays the sender exactly as it delays a handler), with no sluice code in between.
- */
-async function produce(producer: SluiceProducer, topic: string, c: LatencyCase,
-  schedule: Schedule, phase: LatencyPhase, sendLag: Histogram): Promise<void> {
-  const templates = logLineValues(Math.max(STAMP_BYTES, c.recordBytes), 256)
-  const acks: Promise<unknown>[] = []
-  let failure: unknown = null
-  let sent = 0
-  while (sent < schedule.total && failure === null) {
-    const due = Math.min(schedule.total,
-      Math.floor((nowMs() - schedule.startMs) / schedule.intervalMs) + 1)
-    while (sent < due) {
-      const count = Math.min(due - sent, phase.maxRecordsPerAppend)
-      const messages = []
-      const sentMs = nowMs()
-      for (let i = sent; i < sent + count; i++) {
-        const intended = schedule.startMs + i * schedule.intervalMs
-        messages.push({ value: stampedValue(templates[i % templates.length]!, intended) })
-        if (intended >= schedule.recordFromMs) recordMicros(sendLag, (sentMs - intended) * 1000)
-      }
-      // Open loop: not awaited here. A failure is kept and ends the run after this turn.
-      acks.push(producer.send({ topic, acks: -1, messages })
-        .catch((error: unknown) => { failure ??= error }))
-      sent += count
-    }
-    await nextTurn()
-  }
-  await Promise.all(acks)
-  if (failure !== null) throw failure
-}
-
-/** Counts and times deliveries for one mode; `done` resolves when every record has arrived. */
-class Tally {
-  readonly histogram: Histogram = latencyHistogram()
-  delivered = 0
-  private finish: () => void = () => undefined
-  readonly done = new Promise<void>((resolve) => { this.finish = resolve })
-
-  constructor(readonly schedule: Schedule) {}
-
-  deliver(value: Buffer | null, deliveredMs: number): void {
-    const intended = value!.readDoubleLE(0)
-    if (intended >= this.schedule.recordFromMs) {
-      recordMicros(this.histogram, (deliveredMs - intended) * 1000)
-    }
-    if (++this.delivered === this.schedule.total) this.finish()
-  }
-
-  /** Charges each record not delivered by now its latency at this moment. */
-  chargeUndelivered(): number {
-    const { schedule } = this
-    for (let i = this.delivered; i < schedule.total; i++) {
-      const intended = schedule.startMs + i * schedule.intervalMs
-      if (intended >= schedule.recordFromMs) recordMicros(this.histogram, (nowMs() - intended) * 1000)
-    }
-    return schedule.total - this.delivered
-  }
 }
 
 async function pullLoop(consumer: SluiceConsumer, tally: Tally, phase: LatencyPhase,
@@ -155,7 +66,7 @@ async function pullLoop(consumer: SluiceConsumer, tally: Tally, phase: LatencyPh
     const batches = await consumer.fetch({ maxWaitMs: phase.pullMaxWaitMs })
     const deliveredMs = nowMs()
     for (const batch of batches) {
-      for (const message of batch.messages) tally.deliver(message.value, deliveredMs)
+      for (const message of batch.messages) tally.deliver(readStamp(message.value!), deliveredMs)
     }
   }
 }
@@ -183,21 +94,19 @@ async function measureRate(bench: BenchLog, c: LatencyCase, rate: number, phase:
     await producer.connect()
     const push = await connectConsumer(sluice, topic, 'push')
     const pull = await connectConsumer(sluice, topic, 'pull')
-    const intervalMs = 1000 / rate
-    const total = Math.max(1, Math.round(((phase.warmupMs + phase.measureMs) / 1000) * rate))
-    const startMs = nowMs() + 20
-    const schedule: Schedule = { startMs, intervalMs, total, recordFromMs: startMs + phase.warmupMs }
+    const schedule = scheduleAt(rate, phase.warmupMs, phase.measureMs)
     const tallies = { push: new Tally(schedule), pull: new Tally(schedule) }
     // Neither side commits: pull's fetch commits nothing, and kafkajs's auto-commit after every
     // delivered batch would charge push for fsync'd offset writes, not for delivery.
     await push.run({ autoCommit: false, eachMessage: async ({ message }) => {
-      tallies.push.deliver(message.value, nowMs())
+      tallies.push.deliver(readStamp(message.value!), nowMs())
     } })
     await pull.fetch({ maxWaitMs: 0 }) // joins its group before the clock starts
     const stop = { requested: false }
     const pulling = pullLoop(pull, tallies.pull, phase, stop)
     const sendLag = latencyHistogram()
-    await produce(producer, topic, c, schedule, phase, sendLag)
+    await produceOpenLoop(schedule, c.recordBytes, phase.maxRecordsPerAppend, sendLag,
+      (values) => producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) }))
     await drain([tallies.push.done, tallies.pull.done], phase.drainTimeoutMs)
     stop.requested = true
     const undelivered = { push: tallies.push.chargeUndelivered(),
@@ -208,29 +117,6 @@ async function measureRate(bench: BenchLog, c: LatencyCase, rate: number, phase:
     return { series, undelivered, sendLag }
   } finally {
     await sluice.close()
-  }
-}
-
-async function drain(done: Promise<void>[], timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
-  await Promise.race([Promise.all(done), timeout])
-  clearTimeout(timer)
-}
-
-function seriesOf(mode: DeliveryMode, rate: number, histogram: Histogram, measureMs: number)
-  : LatencySeries {
-  if (histogram.totalCount === 0) {
-    throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
-      `latency at ${rate}/s recorded nothing: measureMs ${measureMs} is too short`)
-  }
-  return {
-    mode,
-    offeredRatePerSec: rate,
-    achievedRatePerSec: perSec(histogram.totalCount, measureMs),
-    records: histogram.totalCount,
-    percentilesUs: percentilesOf(histogram),
-    curve: curveOf(histogram),
   }
 }
 
