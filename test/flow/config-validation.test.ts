@@ -173,6 +173,23 @@ describe('pruning, case by case (reference §1.4)', () => {
       /Source r1 has been removed: Incompatible source and channel settings defined/)
   })
 
+  it('7: names each sink type\'s own batch-size key when the batch does not fit', () => {
+    const cases: [string[], string][] = [
+      [['a1.sinks.k1.type = kafka', 'a1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:9092',
+        'a1.sinks.k1.flumeBatchSize = 50'], 'a1.sinks.k1.flumeBatchSize'],
+      [['a1.sinks.k1.type = hdfs', 'a1.sinks.k1.hdfs.path = /tmp/x',
+        'a1.sinks.k1.hdfs.batchSize = 50'], 'a1.sinks.k1.hdfs.batchSize'],
+      [['a1.sinks.k1.type = avro', 'a1.sinks.k1.hostname = localhost', 'a1.sinks.k1.port = 4141',
+        'a1.sinks.k1.batch-size = 50'], 'a1.sinks.k1.batch-size'],
+    ]
+    for (const [sink, key] of cases) {
+      const lines = [...BASE.filter((l) => !l.startsWith('a1.sinks.k1.type')),
+        'a1.channels.c1.transactionCapacity = 10', ...sink]
+      expectPruned(lines, new RegExp(`:${lines.length}: ${escapeRegExp(key)}: Sink k1 has been ` +
+        'removed: Incompatible sink and channel settings'))
+    }
+  })
+
   it('7: a memory channel\'s transactionCapacity may not exceed its capacity', () => {
     expectPruned([...BASE, 'a1.channels = c1 c2', 'a1.channels.c2.type = memory',
       'a1.channels.c2.capacity = 5', 'a1.channels.c2.transactionCapacity = 6',

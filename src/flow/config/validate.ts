@@ -160,8 +160,12 @@ function loadChannels(pruner: Pruner, context: BuildContext): Map<string, Channe
 }
 
 /** Where a component's batch size is set (file_roll spells it sink.batchSize). */
+/** Each type's own spelling of its batch size, so a misfit names the key that was written. */
+const BATCH_KEYS = ['batchSize', 'sink.batchSize', 'flumeBatchSize', 'hdfs.batchSize',
+  'batch-size'] as const
+
 function batchKey(props: Props): { line: number; key: string } {
-  const prop = props.raw('batchSize') ?? props.raw('sink.batchSize')
+  const prop = BATCH_KEYS.map((key) => props.raw(key)).find((raw) => raw !== undefined)
   return { line: prop?.line ?? props.conf.line, key: prop?.key ?? props.fullKey('batchSize') }
 }
 
