@@ -39,7 +39,8 @@ describe('pipeline file', () => {
   it('runs every agent of the file in the order it first names them, with no log by default',
     () => {
       const config = readPipelineConfig(AGENTS, 'p.conf', {})
-      expect(config).toEqual({ file: 'p.conf', dataDir: null, broker: null, agents: ['a', 'b'] })
+      expect(config).toEqual({ file: 'p.conf', dataDir: null, broker: null, agents: ['a', 'b'],
+        defaults: [] })
     })
 
   it('reads the log, the broker and the agent order from pipeline.* keys', () => {
@@ -63,6 +64,27 @@ pipeline.broker.autoCreateTopics = false
     const text = `${AGENTS}\npipeline.dataDir = /srv/log\nz.sources.s.topic = ` +
       'embedded:${pipeline.dataDir}\n'
     expect(readPipelineConfig(text, 'p.conf', {}).agents).toEqual(['a', 'b', 'z'])
+  })
+
+  it('keeps the data of file channels and TAILDIR sources that name no storage under ' +
+    'pipeline.dataDir; written keys win', () => {
+    const config = readPipelineConfig(`${AGENTS}
+pipeline.dataDir = /srv/p
+a.channels = c f g
+a.channels.f.type = file
+a.channels.g.type = org.apache.flume.channel.file.FileChannel
+a.channels.g.dataDirs = /elsewhere/data
+a.sources = s t
+a.sources.t.type = TAILDIR
+`, 'p.conf', {})
+    expect(config.defaults).toEqual([
+      `a.channels.f.checkpointDir = ${path.resolve('/srv/p/agents/a/channel-f/checkpoint')}`,
+      `a.channels.f.dataDirs = ${path.resolve('/srv/p/agents/a/channel-f/data')}`,
+      `a.channels.g.checkpointDir = ${path.resolve('/srv/p/agents/a/channel-g/checkpoint')}`,
+      `a.sources.t.positionFile = ${path.resolve('/srv/p/agents/a/source-t/taildir_position.json')}`,
+    ])
+    expect(readPipelineConfig(AGENTS.replace('type = memory', 'type = file'), 'p.conf', {})
+      .defaults).toEqual([])
   })
 
   const bad: [string, RegExp][] = [

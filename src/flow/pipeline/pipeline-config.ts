@@ -11,6 +11,11 @@
  *   pipeline.agents = tail store                 which agents run, in start order (default: all,
  *                                                in the order the file first names them)
  *
+ * With `pipeline.dataDir` set, the pipeline's data stays in that one directory: a file channel
+ * that names no `checkpointDir` / `dataDirs` and a TAILDIR source that names no `positionFile`
+ * get theirs under `<dataDir>/agents/<agent>/<component>/` instead of Flume's ~/.flume defaults
+ * (written keys always win).
+ *
  * `pipeline` is therefore a reserved agent name. Every other key is the agents' own, read by the
  * agent loader exactly as `sluice agent` reads it, so an agent's section can be cut out into its
  * own file unchanged. Values are substituted first, so an agent can name the shared log as
@@ -19,7 +24,7 @@
 import * as path from 'node:path'
 import type { Durability } from '../../engine/types.js'
 import { FlowConfigError } from '../config/errors.js'
-import { groupByAgent, splitNames } from '../config/grammar.js'
+import { groupByAgent, splitNames, type AgentConf } from '../config/grammar.js'
 import { parseProperties, type PropertyEntry } from '../config/properties.js'
 import { substituteValues } from '../config/substitute.js'
 
@@ -42,6 +47,8 @@ export interface PipelineConfig {
   broker: PipelineBrokerConfig | null
   /** Agents to run, in start order (stopped in reverse). */
   agents: string[]
+  /** Properties added for components that leave their storage unset (see above). */
+  defaults: string[]
 }
 
 const KEYS = ['dataDir', 'agents', 'broker.listen', 'broker.advertisedListener',
@@ -68,8 +75,8 @@ export function readPipelineConfig(text: string, file: string,
     throw new FlowConfigError(file, entry?.line ?? 1, `${PIPELINE_PREFIX}.${key}`, message)
   }
 
-  const inFile = [...groupByAgent(entries, file).agents.keys()]
-    .filter((name) => name !== PIPELINE_PREFIX)
+  const grouped = groupByAgent(entries, file).agents
+  const inFile = [...grouped.keys()].filter((name) => name !== PIPELINE_PREFIX)
   const listed = own.get('agents')
   const agents = listed === undefined ? inFile : splitNames(listed.value)
   for (const name of agents) {
@@ -130,7 +137,36 @@ export function readPipelineConfig(text: string, file: string,
       }
     }
   }
-  return { file, dataDir, broker, agents }
+  const defaults = dataDir === null ? [] : agents.flatMap((name) =>
+    storageDefaults(grouped.get(name)!, dataDir))
+  return { file, dataDir, broker, agents, defaults }
+}
+
+const FILE_CHANNEL = /^(file|org\.apache\.flume\.channel\.file\.filechannel)$/i
+const TAILDIR = /^(taildir|org\.apache\.flume\.source\.taildir\.taildirsource)$/i
+
+function storageDefaults(agent: AgentConf, dataDir: string): string[] {
+  const lines: string[] = []
+  const home = (kind: string, name: string, ...rest: string[]) =>
+    path.join(dataDir, 'agents', agent.name, `${kind}-${name}`, ...rest)
+  for (const channel of agent.components.channels.values()) {
+    if (!FILE_CHANNEL.test(channel.props.get('type')?.value ?? '')) continue
+    const key = `${agent.name}.channels.${channel.name}`
+    if (!channel.props.has('checkpointDir')) {
+      lines.push(`${key}.checkpointDir = ${home('channel', channel.name, 'checkpoint')}`)
+    }
+    if (!channel.props.has('dataDirs')) {
+      lines.push(`${key}.dataDirs = ${home('channel', channel.name, 'data')}`)
+    }
+  }
+  for (const source of agent.components.sources.values()) {
+    if (!TAILDIR.test(source.props.get('type')?.value ?? '')) continue
+    if (!source.props.has('positionFile')) {
+      lines.push(`${agent.name}.sources.${source.name}.positionFile = ` +
+        home('source', source.name, 'taildir_position.json'))
+    }
+  }
+  return lines
 }
 
 function hostPort(value: string): { host: string; port: number } | null {

@@ -39,7 +39,9 @@ export class Pipeline {
   static fromText(text: string, file: string, options: PipelineOptions = {}): Pipeline {
     const config = readPipelineConfig(text, file, options.env)
     const logger = options.logger ?? consoleLogger
-    const agents = config.agents.map((agentName) => Agent.fromText(text, file, {
+    // Appended, so a line number in any message still points into the file as written.
+    const withDefaults = [text, ...config.defaults].join('\n')
+    const agents = config.agents.map((agentName) => Agent.fromText(withDefaults, file, {
       agentName, strict: options.strict ?? false, logger,
       ...(options.env === undefined ? {} : { env: options.env }),
     }))
