@@ -73,6 +73,24 @@ export function postEvents(port: number, events: { headers?: Record<string, stri
   })
 }
 
+/**
+ * POSTs batches of `eventsPerPost` numbered events (`${tag}-s<seq>-e<i>`) until `stop.dead`, as a
+ * client of an agent about to be killed would; returns the bodies answered 200.
+ */
+export async function postUntilStopped(port: number, tag: string, stop: { dead: boolean },
+  eventsPerPost: number): Promise<string[]> {
+  const acked: string[] = []
+  const agent = new http.Agent({ keepAlive: true })
+  for (let seq = 0; !stop.dead; seq++) {
+    const bodies = Array.from({ length: eventsPerPost }, (_, i) => `${tag}-s${seq}-e${i}`)
+    const status = await postEvents(port, bodies.map((body) => ({ body })), agent)
+      .catch(() => 0)
+    if (status === 200) acked.push(...bodies)
+  }
+  agent.destroy()
+  return acked
+}
+
 export function getText(port: number, urlPath: string, headers: Record<string, string> = {})
   : Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
