@@ -7,7 +7,6 @@
 import * as crypto from 'node:crypto'
 import * as net from 'node:net'
 import { afterEach, expect, it } from 'vitest'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { DEFAULT_MAX_BUFFERS_PER_FRAME } from '../../src/flow/avro/frame-codec.js'
 import {
@@ -15,10 +14,8 @@ import {
   HANDSHAKE_RESPONSE_TYPE, type HandshakeResponse,
 } from '../../src/flow/avro/flume-protocol.js'
 import { AvroRpcClient } from '../../src/flow/avro/rpc-client.js'
-import type { ChannelSelector } from '../../src/flow/selectors.js'
 import { AvroSource } from '../../src/flow/sources/avro-source.js'
-import type { Channel } from '../../src/flow/transaction.js'
-import { capturingLogger, takeAll } from './flow-helpers.js'
+import { capturingLogger, processorFor, takeAll } from './flow-helpers.js'
 import { inTransaction } from '../../src/flow/transaction.js'
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex')
@@ -38,17 +35,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-function only(channel: Channel): ChannelSelector {
-  return { type: 'replicating', channels: [channel], required: () => [channel],
-    optional: () => [] }
-}
-
 async function startSource(): Promise<{ source: AvroSource; channel: MemoryChannel }> {
   const logger = capturingLogger()
   const channel = new MemoryChannel('c1', { capacity: 100, transactionCapacity: 100,
     keepAliveSeconds: 0 })
   await channel.start()
-  const source = new AvroSource('r1', new ChannelProcessor(only(channel), [], logger), {
+  const source = new AvroSource('r1', processorFor(channel, logger), {
     bind: '127.0.0.1', port: 0, compression: false, tls: null, ipFilterRules: null,
     limits: LIMITS }, logger)
   await source.start()

@@ -2,6 +2,7 @@
 import * as http from 'node:http'
 import * as net from 'node:net'
 import * as path from 'node:path'
+import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { FileChannel, type FileChannelOptions } from '../../src/flow/channels/file-channel.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import type { FlowEvent, FlowLogger } from '../../src/flow/event.js'
@@ -45,6 +46,26 @@ export const event = (body: string, headers: Record<string, string> = {}): FlowE
 
 export async function putAll(channel: Channel, bodies: string[]): Promise<void> {
   await inTransaction(channel, (tx) => bodies.forEach((body) => tx.put(event(body))))
+}
+
+/** Takes up to `max` events, and never more than a transaction holds, in one transaction. */
+export async function takeEvents(channel: Channel, max: number): Promise<FlowEvent[]> {
+  return inTransaction(channel, async (tx) => {
+    const events: FlowEvent[] = []
+    for (let i = 0; i < Math.min(max, channel.transactionCapacity); i++) {
+      const taken = await tx.take()
+      if (taken === null) break
+      events.push(taken)
+    }
+    return events
+  })
+}
+
+/** A processor that puts every event into `channel` alone (replicating, one required channel). */
+export function processorFor(channel: Channel, logger: FlowLogger = capturingLogger())
+  : ChannelProcessor {
+  return new ChannelProcessor({ type: 'replicating', channels: [channel],
+    required: () => [channel], optional: () => [] }, [], logger)
 }
 
 export async function takeAll(channel: Channel, max: number): Promise<string[]> {
