@@ -10,7 +10,7 @@ import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
-import { postUntilStopped } from './flow-helpers.js'
+import { fileChannelProperties, postUntilStopped } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-flow-crash-')
 afterAll(async () => {
@@ -28,12 +28,7 @@ a1.sources.r1.type = http
 a1.sources.r1.bind = 127.0.0.1
 a1.sources.r1.port = 0
 a1.sources.r1.channels = c1
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(scratch.dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(scratch.dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.channels.c1.rotateAfterEvents = 4000
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1

@@ -13,6 +13,7 @@ import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, runCli, startAgent, type AgentProcess }
   from './cli-process.js'
 import { tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-e2e-')
 afterAll(() => scratch.remove())
@@ -23,12 +24,7 @@ const IN_USE_SUFFIX = '.tmp'
 afterEach(killLeftoverProcesses)
 
 function fileChannel(agent: string, name: string): string {
-  return `${agent}.channels.${name}.type = file
-${agent}.channels.${name}.checkpointDir = ${dir(`${agent}-channel/checkpoint`)}
-${agent}.channels.${name}.dataDirs = ${dir(`${agent}-channel/data`)}
-${agent}.channels.${name}.capacity = 200000
-${agent}.channels.${name}.transactionCapacity = 1000
-${agent}.channels.${name}.minimumRequiredSpace = 1048576
+  return `${fileChannelProperties(`${agent}.channels.${name}`, dir(`${agent}-channel`), 200_000)}
 `
 }
 

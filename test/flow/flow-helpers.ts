@@ -41,6 +41,17 @@ export function fileMaker(root: string, extra: Partial<FileChannelOptions> = {})
   })
 }
 
+/**
+ * The properties of the file channel `key` (say `a1.channels.c1`) keeping its checkpoint/ and
+ * data/ in `dir`, as the crash tests run it: room for a whole run, 1000-event transactions, and
+ * 1 MiB minimumRequiredSpace so a nearly full test disk does not refuse puts.
+ */
+export function fileChannelProperties(key: string, dir: string, capacity = 100_000): string {
+  return [`${key}.type = file`, `${key}.checkpointDir = ${path.join(dir, 'checkpoint')}`,
+    `${key}.dataDirs = ${path.join(dir, 'data')}`, `${key}.capacity = ${capacity}`,
+    `${key}.transactionCapacity = 1000`, `${key}.minimumRequiredSpace = 1048576`].join('\n')
+}
+
 export const event = (body: string, headers: Record<string, string> = {}): FlowEvent =>
   ({ headers, body: Buffer.from(body) })
 

@@ -14,6 +14,7 @@ import { tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-hdfs-crash-')
 afterAll(async () => {
@@ -30,12 +31,7 @@ a1.sources.r1.type = seq
 a1.sources.r1.batchSize = 50
 a1.sources.r1.totalEvents = ${totalEvents}
 a1.sources.r1.channels = c1
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', dir)}
 a1.sinks.k1.type = hdfs
 a1.sinks.k1.channel = c1
 a1.sinks.k1.hdfs.path = ${path.join(dir, 'out')}/%{bucket}%Y-%m-%d

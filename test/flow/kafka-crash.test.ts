@@ -10,7 +10,7 @@ import { afterEach, expect, it } from 'vitest'
 import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { runCli, type CliProcess } from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
-import { postUntilStopped } from './flow-helpers.js'
+import { fileChannelProperties, postUntilStopped } from './flow-helpers.js'
 import { createTopic, openTestLog, range, type TestLog } from './kafka-helpers.js'
 
 const ROUNDS = 3
@@ -20,10 +20,7 @@ afterEach(async () => {
 })
 
 function fileChannel(dir: string): string[] {
-  return ['a1.channels = c1', 'a1.channels.c1.type = file',
-    `a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}`,
-    `a1.channels.c1.dataDirs = ${path.join(dir, 'data')}`, 'a1.channels.c1.capacity = 100000',
-    'a1.channels.c1.transactionCapacity = 1000', 'a1.channels.c1.minimumRequiredSpace = 1048576']
+  return ['a1.channels = c1', fileChannelProperties('a1.channels.c1', dir)]
 }
 
 async function startChild(dir: string, conf: string[], ready: RegExp): Promise<CliProcess> {

@@ -11,6 +11,7 @@ import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-spooldir-crash-')
 afterAll(async () => {
@@ -32,12 +33,7 @@ a1.sources.r1.channels = c1
 a1.sources.r1.spoolDir = ${spoolDir}
 a1.sources.r1.batchSize = ${BATCH_SIZE}
 a1.sources.r1.pollDelay = 20
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(scratch.dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(scratch.dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = ${outDir}

@@ -11,6 +11,7 @@ import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-taildir-crash-')
 afterAll(async () => {
@@ -34,12 +35,7 @@ a1.sources.r1.positionFile = ${path.join(scratch.dir, 'taildir_position.json')}
 a1.sources.r1.writePosInterval = 200
 a1.sources.r1.backoffSleepIncrement = 20
 a1.sources.r1.maxBackoffSleep = 100
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(scratch.dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(scratch.dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = ${outDir}
