@@ -3,18 +3,21 @@
 // 0. The tail → log → rolling files example is also fed a line and must deliver it. Each runs
 // in a scratch directory standing in for the examples' /tmp/sluice-examples, after the
 // `mkdir -p` lines of its header.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { CLI_MAIN, killLeftoverProcesses, runCli } from './flow/cli-process.js'
 import { repoRoot, tempDir, until } from './helpers.js'
 
 const EXAMPLES_ROOT = '/tmp/sluice-examples'
 const examplesDir = path.join(repoRoot, 'examples')
 const examples = readdirSync(examplesDir).filter((name) => name.endsWith('.conf')).sort()
 const scratch = tempDir('sluice-examples-')
-afterAll(() => scratch.remove())
-const cli = path.join(repoRoot, 'dist/src/cli/main.js')
+afterAll(async () => {
+  await killLeftoverProcesses()
+  scratch.remove()
+})
 
 function prepare(name: string): { file: string; root: string } {
   const root = path.join(scratch.dir, path.basename(name, '.conf'))
@@ -45,7 +48,7 @@ it('has examples, one of them tail → log → rolling files', () => {
 describe.each(examples)('examples/%s', (name) => {
   it('passes --validate --strict', () => {
     const { file } = prepare(name)
-    const result = spawnSync(process.execPath, [cli, 'pipeline', '-f', file, '--validate',
+    const result = spawnSync(process.execPath, [CLI_MAIN, 'pipeline', '-f', file, '--validate',
       '--strict'], { encoding: 'utf8' })
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
@@ -55,16 +58,9 @@ describe.each(examples)('examples/%s', (name) => {
 
   it('starts, and stops cleanly on SIGTERM', async () => {
     const { file, root } = prepare(name)
-    const child = spawn(process.execPath, [cli, 'pipeline', '-f', file],
-      { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const pipeline = runCli(['pipeline', '-f', file])
     try {
-      await until(`${name} to start (output so far: ${output})`,
-        () => /pipeline: agents started/.test(output) || child.exitCode !== null, 30_000)
-      expect(output).toMatch(/pipeline: agents started/)
+      await pipeline.waitFor(/pipeline: agents started/, `${name} to start`, 30_000)
       if (name === 'tail-to-log-to-files.conf') {
         appendFileSync(path.join(root, 'tail/input/app.log'), 'hello from the example\n')
         await until('the line to reach the rolled files', () => filesUnder(
@@ -72,9 +68,9 @@ describe.each(examples)('examples/%s', (name) => {
           readFileSync(f, 'utf8').includes('hello from the example')), 30_000)
       }
     } finally {
-      child.kill('SIGTERM')
+      pipeline.child.kill('SIGTERM')
     }
-    expect(await exited).toBe(0)
-    expect(output).not.toMatch(/ERROR/)
+    expect(await pipeline.exited).toBe(0)
+    expect(pipeline.output()).not.toMatch(/ERROR/)
   }, 60_000)
 })

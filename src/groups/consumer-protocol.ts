@@ -15,6 +15,7 @@
  * Decoders check every length against the bytes left; a bad buffer is SLUICE_ERR_CORRUPT_BATCH.
  */
 import { SluiceError } from '../errors.js'
+import { BoundedReader } from './bounded-reader.js'
 
 export const CONSUMER_PROTOCOL_TYPE = 'consumer'
 
@@ -41,7 +42,7 @@ export function encodeSubscription(subscription: MemberSubscription): Buffer {
 }
 
 export function decodeSubscription(bytes: Buffer): MemberSubscription {
-  const reader = new Reader(bytes)
+  const reader = new BoundedReader(bytes, corrupt, 'buffer')
   const version = reader.int16()
   const topics = reader.array(() => reader.string())
   const userData = reader.bytes()
@@ -67,7 +68,7 @@ export function encodeAssignment(assignment: MemberAssignment): Buffer {
 /** An empty buffer (a member the leader gave nothing) decodes to null, as in kafkajs. */
 export function decodeAssignment(bytes: Buffer): MemberAssignment | null {
   if (bytes.length < 2) return null
-  const reader = new Reader(bytes)
+  const reader = new BoundedReader(bytes, corrupt, 'buffer')
   const version = reader.int16()
   const assignment: Record<string, number[]> = Object.create(null) as Record<string, number[]>
   const count = reader.int32()
@@ -109,69 +110,6 @@ class Writer {
 
   finish(): Buffer {
     return Buffer.concat(this.parts)
-  }
-}
-
-class Reader {
-  private at = 0
-  constructor(private readonly buffer: Buffer) {}
-
-  int16(): number {
-    this.need(2)
-    const value = this.buffer.readInt16BE(this.at)
-    this.at += 2
-    return value
-  }
-
-  int32(): number {
-    this.need(4)
-    const value = this.buffer.readInt32BE(this.at)
-    this.at += 4
-    return value
-  }
-
-  string(): string {
-    const length = this.int16()
-    if (length < 0) throw corrupt(`string length ${length}`)
-    this.need(length)
-    const value = this.buffer.toString('utf8', this.at, this.at + length)
-    this.at += length
-    return value
-  }
-
-  bytes(): Buffer {
-    const length = this.int32()
-    if (length === -1) return Buffer.alloc(0)
-    if (length < 0) throw corrupt(`bytes length ${length}`)
-    this.need(length)
-    const value = Buffer.from(this.buffer.subarray(this.at, this.at + length))
-    this.at += length
-    return value
-  }
-
-  array<T>(readItem: () => T): T[] {
-    const count = this.int32()
-    this.checkCount(count, 2)
-    const items: T[] = []
-    for (let i = 0; i < count; i++) items.push(readItem())
-    return items
-  }
-
-  /** A count is plausible only if that many smallest items still fit in what is left. */
-  checkCount(count: number, minItemBytes: number): void {
-    if (count < 0 || count * minItemBytes > this.buffer.length - this.at) {
-      throw corrupt(`array count ${count} with ${this.buffer.length - this.at} bytes left`)
-    }
-  }
-
-  end(): void {
-    if (this.at !== this.buffer.length) {
-      throw corrupt(`${this.buffer.length - this.at} trailing bytes`)
-    }
-  }
-
-  private need(count: number): void {
-    if (this.at + count > this.buffer.length) throw corrupt('buffer ends early')
   }
 }
 

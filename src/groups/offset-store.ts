@@ -18,6 +18,7 @@
  * only record of a live offset. The log therefore grows with every commit (see the issue note).
  */
 import { SluiceError } from '../errors.js'
+import { BoundedReader } from './bounded-reader.js'
 import type { Log } from '../engine/log.js'
 import type { StoredOffset } from './types.js'
 
@@ -106,11 +107,11 @@ export function encodeOffsetKey(groupId: string, topic: string, partition: numbe
 }
 
 export function decodeOffsetKey(bytes: Buffer): Omit<OffsetRecord, 'value'> {
-  const reader = new Reader(bytes)
+  const reader = new BoundedReader(bytes, corrupt, 'record')
   const version = reader.int16()
   if (version !== KEY_VERSION && version !== 0) throw corrupt(`offset key version ${version}`)
-  const groupId = reader.string()
-  const topic = reader.string()
+  const groupId = reader.nullableString()
+  const topic = reader.nullableString()
   const partition = reader.int32()
   if (groupId === null || topic === null) throw corrupt('offset key with a null name')
   reader.end()
@@ -130,13 +131,13 @@ export function encodeOffsetValue(value: StoredOffset): Buffer {
 
 export function decodeOffsetValue(bytes: Buffer | null): StoredOffset | null {
   if (bytes === null) return null
-  const reader = new Reader(bytes)
+  const reader = new BoundedReader(bytes, corrupt, 'record')
   const version = reader.int16()
   if (version !== VALUE_VERSION) throw corrupt(`offset value version ${version}`)
   const value: StoredOffset = {
     offset: reader.int64(),
     leaderEpoch: reader.int32(),
-    metadata: reader.string(),
+    metadata: reader.nullableString(),
     commitTimestampMs: reader.int64(),
   }
   reader.end()
@@ -150,52 +151,6 @@ function writeString(out: Buffer, at: number, bytes: Buffer | null): number {
   }
   at = out.writeInt16BE(bytes.length, at)
   return at + bytes.copy(out, at)
-}
-
-/** A bounds-checked cursor: every length is checked against what is left before it is used. */
-class Reader {
-  private at = 0
-  constructor(private readonly bytes: Buffer) {}
-
-  int16(): number {
-    this.need(2)
-    const value = this.bytes.readInt16BE(this.at)
-    this.at += 2
-    return value
-  }
-
-  int32(): number {
-    this.need(4)
-    const value = this.bytes.readInt32BE(this.at)
-    this.at += 4
-    return value
-  }
-
-  int64(): number {
-    this.need(8)
-    const value = Number(this.bytes.readBigInt64BE(this.at))
-    this.at += 8
-    return value
-  }
-
-  string(): string | null {
-    const length = this.int16()
-    if (length === -1) return null
-    if (length < 0) throw corrupt(`string length ${length}`)
-    this.need(length)
-    const value = this.bytes.toString('utf8', this.at, this.at + length)
-    this.at += length
-    return value
-  }
-
-  end(): void {
-    const left = this.bytes.length - this.at
-    if (left !== 0) throw corrupt(`${left} trailing bytes`)
-  }
-
-  private need(count: number): void {
-    if (this.at + count > this.bytes.length) throw corrupt('record ends early')
-  }
 }
 
 function corrupt(detail: string): SluiceError {

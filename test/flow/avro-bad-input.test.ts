@@ -7,7 +7,6 @@
 // that never reads its replies cannot hold the source's stop().
 import * as net from 'node:net'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { encodeFrame } from '../../src/flow/avro/frame-codec.js'
 import {
@@ -15,22 +14,15 @@ import {
 } from '../../src/flow/avro/flume-protocol.js'
 import { AvroRpcClient } from '../../src/flow/avro/rpc-client.js'
 import { AvroWireErrorCode } from '../../src/flow/avro/wire-errors.js'
-import type { ChannelSelector } from '../../src/flow/selectors.js'
 import { AvroSource } from '../../src/flow/sources/avro-source.js'
-import type { Channel } from '../../src/flow/transaction.js'
 import { until } from '../helpers.js'
-import { capturingLogger, takeAll, type CapturingLogger } from './flow-helpers.js'
+import { capturingLogger, processorFor, takeAll, type CapturingLogger } from './flow-helpers.js'
 
 const LIMITS = { maxFrameBytes: 64 * 1024, maxBuffersPerFrame: 1024 }
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-function only(channel: Channel): ChannelSelector {
-  return { type: 'replicating', channels: [channel], required: () => [channel],
-    optional: () => [] }
-}
 
 interface Fixture { source: AvroSource; channel: MemoryChannel; logger: CapturingLogger;
   good: AvroRpcClient }
@@ -42,7 +34,7 @@ async function startSource(compression: boolean): Promise<Fixture> {
   const channel = new MemoryChannel('c1', { capacity: 1000, transactionCapacity: 100,
     keepAliveSeconds: 0 })
   await channel.start()
-  const source = new AvroSource('r1', new ChannelProcessor(only(channel), [], logger), {
+  const source = new AvroSource('r1', processorFor(channel, logger), {
     bind: '127.0.0.1', port: 0, compression, tls: null, ipFilterRules: null, limits: LIMITS },
   logger)
   await source.start()

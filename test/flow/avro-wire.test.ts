@@ -7,7 +7,6 @@
 import * as crypto from 'node:crypto'
 import * as net from 'node:net'
 import { afterEach, expect, it } from 'vitest'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { DEFAULT_MAX_BUFFERS_PER_FRAME } from '../../src/flow/avro/frame-codec.js'
 import {
@@ -15,10 +14,8 @@ import {
   HANDSHAKE_RESPONSE_TYPE, type HandshakeResponse,
 } from '../../src/flow/avro/flume-protocol.js'
 import { AvroRpcClient } from '../../src/flow/avro/rpc-client.js'
-import type { ChannelSelector } from '../../src/flow/selectors.js'
 import { AvroSource } from '../../src/flow/sources/avro-source.js'
-import type { Channel } from '../../src/flow/transaction.js'
-import { capturingLogger, takeAll } from './flow-helpers.js'
+import { capturingLogger, processorFor, takeAll } from './flow-helpers.js'
 import { inTransaction } from '../../src/flow/transaction.js'
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex')
@@ -38,17 +35,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-function only(channel: Channel): ChannelSelector {
-  return { type: 'replicating', channels: [channel], required: () => [channel],
-    optional: () => [] }
-}
-
 async function startSource(): Promise<{ source: AvroSource; channel: MemoryChannel }> {
   const logger = capturingLogger()
   const channel = new MemoryChannel('c1', { capacity: 100, transactionCapacity: 100,
     keepAliveSeconds: 0 })
   await channel.start()
-  const source = new AvroSource('r1', new ChannelProcessor(only(channel), [], logger), {
+  const source = new AvroSource('r1', processorFor(channel, logger), {
     bind: '127.0.0.1', port: 0, compression: false, tls: null, ipFilterRules: null,
     limits: LIMITS }, logger)
   await source.start()
@@ -207,6 +199,30 @@ it('serves a Java client: NONE with our protocol, then CLIENT once it sends its 
   expect(await takeAll(channel, 10)).toEqual(['first', 'second'])
 })
 
+interface AvscEvent { headers: Record<string, string>; body: Buffer }
+
+/**
+ * avsc's own server for `service` on a loopback port, answering OK to every appendBatch after
+ * handing its events to `onBatch`, and our client connected to it.
+ */
+async function clientOfAvscServer(service: { createServer(): unknown },
+  onBatch: (events: AvscEvent[]) => void): Promise<AvroRpcClient> {
+  const avscServer = service.createServer() as { createChannel(socket: net.Socket): unknown;
+    onAppendBatch(fn: (events: AvscEvent[], cb: (e: unknown, s: string) => void) => void): void }
+  avscServer.onAppendBatch((events, cb) => {
+    onBatch(events)
+    cb(null, 'OK')
+  })
+  const server = net.createServer((s) => avscServer.createChannel(s))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const client = await AvroRpcClient.connect({ host: '127.0.0.1',
+    port: (server.address() as net.AddressInfo).port, connectTimeoutMs: 10_000,
+    requestTimeoutMs: 10_000, compressionLevel: null, tls: null, limits: LIMITS })
+  cleanups.push(() => client.close())
+  return client
+}
+
 it('talks to avsc\'s own Netty codec in both directions', async () => {
   const { source, channel } = await startSource()
   const socket = net.connect(source.port, '127.0.0.1')
@@ -221,23 +237,11 @@ it('talks to avsc\'s own Netty codec in both directions', async () => {
   expect(status).toBe('OK')
   expect(await takeAll(channel, 10)).toEqual(['x'])
 
-  const got: unknown[] = []
-  const avscServer = FLUME_SERVICE.createServer()
-  ;(avscServer as unknown as { onAppendBatch: (fn: (events: unknown[],
-    cb: (e: unknown, s: string) => void) => void) => void }).onAppendBatch((events, cb) => {
-    got.push(...events)
-    cb(null, 'OK')
-  })
-  const server = net.createServer((s) => avscServer.createChannel(s))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const client = await AvroRpcClient.connect({ host: '127.0.0.1',
-    port: (server.address() as net.AddressInfo).port, connectTimeoutMs: 10_000,
-    requestTimeoutMs: 10_000, compressionLevel: null, tls: null, limits: LIMITS })
-  cleanups.push(() => client.close())
+  const got: AvscEvent[] = []
+  const client = await clientOfAvscServer(FLUME_SERVICE, (events) => got.push(...events))
   await client.appendBatch([{ headers: { a: '1' }, body: Buffer.from([0, 255, 7]) }])
   expect(got).toHaveLength(1)
-  const [first] = got as { headers: Record<string, string>; body: Buffer }[]
+  const [first] = got
   expect({ ...first!.headers }).toEqual({ a: '1' })
   expect([...first!.body]).toEqual([0, 255, 7])
 })
@@ -260,19 +264,8 @@ it('goes through NONE and resends its protocol to an avsc server of another hash
   const service = avro.Service.forProtocol(JSON.parse(JAVA_PROTOCOL_TEXT))
   expect(service.hash.equals(FLUME_PROTOCOL_HASH)).toBe(false)
   const got: string[] = []
-  const avscServer = service.createServer()
-  ;(avscServer as unknown as { onAppendBatch: (fn: (events: { body: Buffer }[],
-    cb: (e: unknown, s: string) => void) => void) => void }).onAppendBatch((events, cb) => {
-    got.push(...events.map((e) => e.body.toString()))
-    cb(null, 'OK')
-  })
-  const server = net.createServer((s) => avscServer.createChannel(s))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const client = await AvroRpcClient.connect({ host: '127.0.0.1',
-    port: (server.address() as net.AddressInfo).port, connectTimeoutMs: 10_000,
-    requestTimeoutMs: 10_000, compressionLevel: null, tls: null, limits: LIMITS })
-  cleanups.push(() => client.close())
+  const client = await clientOfAvscServer(service,
+    (events) => got.push(...events.map((e) => e.body.toString())))
   await client.appendBatch([{ headers: {}, body: Buffer.from('resolved') }])
   expect(got).toEqual(['resolved'])
 })

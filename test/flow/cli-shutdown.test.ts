@@ -3,27 +3,19 @@
 // naming file, line and key, with exit code 1; and SIGTERM in mid-stream stops an
 // http → file → file_roll agent cleanly (exit 0): after a restart every event answered 200
 // reaches the sink, with no duplicate (a clean stop commits or rolls back every transaction).
-import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { repoRoot, tempDir, until } from '../helpers.js'
-import { getText, postEvents } from './flow-helpers.js'
+import { tempDir, until } from '../helpers.js'
+import { channelEmpty, killLeftoverProcesses, runCli } from './cli-process.js'
+import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-cli-agent-')
-afterAll(() => scratch.remove())
-const MAIN = path.join(repoRoot, 'dist/src/cli/main.js')
-
-function run(args: string[]): { exited: Promise<number | null>; output: () => string;
-  kill: (signal: NodeJS.Signals) => void } {
-  const child = spawn(process.execPath, [MAIN, 'agent', ...args], { stdio: ['ignore', 'pipe',
-    'pipe'] })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  return { exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-    output: () => output, kill: (signal) => child.kill(signal) }
-}
+afterAll(async () => {
+  await killLeftoverProcesses()
+  scratch.remove()
+})
 
 const PRUNED = `a1.sources = r1
 a1.channels = c1 c2
@@ -39,13 +31,14 @@ it('--validate prints the graph and the warnings; --strict refuses naming file, 
   async () => {
     const file = path.join(scratch.dir, 'pruned.conf')
     writeFileSync(file, PRUNED)
-    const validate = run(['-f', 'pruned.conf', '-c', scratch.dir, '-n', 'a1', '--validate'])
+    const validate = runCli(['agent', '-f', 'pruned.conf', '-c', scratch.dir, '-n', 'a1',
+      '--validate'])
     expect(await validate.exited).toBe(0)
     expect(validate.output()).toContain('source r1: seq → c1 selector=replicating')
     expect(validate.output()).toContain('runner k1: default [k1]')
     expect(validate.output())
       .toContain('pruned.conf:2: a1.channels: Channel c2 has been removed: it is listed')
-    const strict = run(['--conf-file', file, '--name', 'a1', '--strict'])
+    const strict = runCli(['agent', '--conf-file', file, '--name', 'a1', '--strict'])
     expect(await strict.exited).toBe(1)
     expect(strict.output()).toMatch(/sluice: SLUICE_ERR_FLOW_CONFIG: .*pruned\.conf:2: /)
     expect(strict.output()).toContain('a1.channels: Channel c2 has been removed')
@@ -72,16 +65,14 @@ a1.sinks.k1.sink.directory = ${scratch.dir}/out
   const answered = new Map<number | string, number>()
   for (const round of [0, 1]) {
     // Round 1 asks for metrics the way Flume users do, with -D monitoring properties.
-    const agent = run(['-f', conf, '-n', 'a1', ...round === 0 ? ['--metrics-port', '0']
-      : ['-Dflume.monitoring.type=http', '-Dflume.monitoring.port=0']])
-    await until('the agent to start', () => /metrics on port \d+/.test(agent.output()), 20_000)
+    const agent = runCli(['agent', '-f', conf, '-n', 'a1', ...round === 0
+      ? ['--metrics-port', '0'] : ['-Dflume.monitoring.type=http', '-Dflume.monitoring.port=0']])
+    const metricsPort = Number((await agent.waitFor(/metrics on port (\d+)/,
+      'the agent to start'))[1])
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1])
-    const metricsPort = Number(/metrics on port (\d+)/.exec(agent.output())![1])
     if (round === 1) {
-      await until('the replay to drain', async () => JSON.parse((await getText(metricsPort,
-        '/metrics')).body)['CHANNEL.c1'].ChannelSize === '0')
-      agent.kill('SIGTERM')
-      expect(await agent.exited).toBe(0)
+      await until('the replay to drain', () => channelEmpty(metricsPort, 'c1'))
+      expect(await agent.stop('SIGTERM')).toBe(0)
       break
     }
     let stopping = false
@@ -96,18 +87,15 @@ a1.sinks.k1.sink.directory = ${scratch.dir}/out
       }
     })
     await until('some events accepted', () => acked.length >= 300)
-    agent.kill('SIGTERM')
-    expect(await agent.exited).toBe(0)
+    expect(await agent.stop('SIGTERM')).toBe(0)
     stopping = true
     await Promise.all(clients)
     expect(agent.output()).toContain('agent a1 stopped')
   }
-  const dir = path.join(scratch.dir, 'out')
-  const lines = readdirSync(dir).flatMap((f) => readFileSync(path.join(dir, f), 'utf8')
-    .split('\n').filter((l) => l !== ''))
-  const seen = new Set(lines)
+  const lines = linesOfFiles(path.join(scratch.dir, 'out'))
+  const { lost, duplicates } = tallyDelivery(acked, lines)
   console.log(`answers ${JSON.stringify([...answered])}, ${acked.length} acknowledged, ` +
     `${lines.length} delivered`)
-  expect(acked.filter((body) => !seen.has(body))).toEqual([])
-  expect(lines.length).toBe(seen.size)
+  expect(lost).toEqual([])
+  expect(duplicates).toBe(0)
 })

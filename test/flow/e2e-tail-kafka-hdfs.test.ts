@@ -5,13 +5,15 @@
 // in the hdfs sink's rolled files at least once. Duplicates (redeliveries after a kill) are
 // counted and reported; a loss fails the test. The crash leaves in-use files, which the store
 // agent's restart closes, so the final check reads finished files only.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync }
   from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, afterEach, expect, it } from 'vitest'
-import { repoRoot, seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
-import { getText } from './flow-helpers.js'
+import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
+import { channelEmpty, killLeftoverProcesses, runCli, startAgent, type AgentProcess }
+  from './cli-process.js'
+import { tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-e2e-')
 afterAll(() => scratch.remove())
@@ -19,19 +21,10 @@ const LINES_PER_APPEND = 20
 const LINES_PER_FILE = 500
 const dir = (name: string) => path.join(scratch.dir, name)
 const IN_USE_SUFFIX = '.tmp'
-const children = new Set<ChildProcess>()
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL')
-  children.clear()
-})
+afterEach(killLeftoverProcesses)
 
 function fileChannel(agent: string, name: string): string {
-  return `${agent}.channels.${name}.type = file
-${agent}.channels.${name}.checkpointDir = ${dir(`${agent}-channel/checkpoint`)}
-${agent}.channels.${name}.dataDirs = ${dir(`${agent}-channel/data`)}
-${agent}.channels.${name}.capacity = 200000
-${agent}.channels.${name}.transactionCapacity = 1000
-${agent}.channels.${name}.minimumRequiredSpace = 1048576
+  return `${fileChannelProperties(`${agent}.channels.${name}`, dir(`${agent}-channel`), 200_000)}
 `
 }
 
@@ -82,38 +75,9 @@ store.sinks.files.hdfs.batchSize = 200
 `
 }
 
-interface Running {
-  child: ChildProcess
-  output: () => string
-}
-
-function run(args: string[], ready: RegExp, what: string): Promise<Running> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  return until(what, () => ready.test(output), 30_000).then(() => ({ child, output: () => output }))
-}
-
-function startAgent(name: string, confFile: string): Promise<Running> {
-  return run(['agent', '-f', confFile, '-n', name, '--metrics-port', '0', '--no-reload-conf'],
-    /metrics on port \d+/, `agent ${name} to start`)
-}
-
-function metricsPortOf(agent: Running): number {
-  return Number(/metrics on port (\d+)/.exec(agent.output())![1])
-}
-
-async function kill(agent: Running, signal: NodeJS.Signals): Promise<void> {
-  const { child } = agent
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill(signal)
-    await exited
-  }
-  children.delete(child)
+/** A `sluice agent` of agents.conf, not reloading it: the test rewrites nothing under it. */
+function startNamedAgent(name: string, confFile: string): Promise<AgentProcess> {
+  return startAgent(confFile, name, ['--no-reload-conf'], 30_000)
 }
 
 /** Appends numbered lines to app.log, rotating it to app.log.<n> every LINES_PER_FILE lines. */
@@ -155,55 +119,51 @@ function deliveredLines(): string[] {
     readFileSync(file, 'utf8').split('\n').filter((line) => line !== ''))
 }
 
-async function channelEmpty(agent: Running): Promise<boolean> {
-  const metrics = JSON.parse((await getText(metricsPortOf(agent), '/metrics')).body) as
-    Record<string, Record<string, string>>
-  return metrics['CHANNEL.c']!.ChannelSize === '0'
+async function drained(agent: AgentProcess): Promise<boolean> {
+  return channelEmpty(agent.metricsPort, 'c')
 }
 
 it('delivers every tailed line through the broker to rolled files across a SIGKILL of each ' +
   'agent (duplicates counted, none lost)', async () => {
   const random = seededRandom(seedFromEnv('SLUICE_E2E_SEED'))
   for (const name of ['input', 'output', 'broker']) mkdirSync(dir(name), { recursive: true })
-  const broker = await run(['broker', '--data-dir', dir('broker'), '--listen', '127.0.0.1:0',
-    '--default-durability', 'fsync'], /listening on [^:]+:\d+/, 'the broker to listen')
+  const broker = runCli(['broker', '--data-dir', dir('broker'), '--listen', '127.0.0.1:0',
+    '--default-durability', 'fsync'])
+  await broker.waitFor(/listening on [^:]+:\d+/, 'the broker to listen', 30_000)
   const brokerPort = Number(/listening on [^:\s]+:(\d+)/.exec(broker.output())![1])
   const confFile = dir('agents.conf')
   writeFileSync(confFile, agentsConf(brokerPort))
 
   const writer = new Writer()
   writer.append(200)
-  let tail = await startAgent('tail', confFile)
-  let store = await startAgent('store', confFile)
+  let tail = await startNamedAgent('tail', confFile)
+  let store = await startNamedAgent('store', confFile)
   await writer.runFor(400 + Math.floor(random() * 600))
-  await kill(tail, 'SIGKILL')
+  await tail.stop('SIGKILL')
   writer.append(LINES_PER_FILE) // written while the tail agent is down, across a rotation
-  tail = await startAgent('tail', confFile)
+  tail = await startNamedAgent('tail', confFile)
   await writer.runFor(400 + Math.floor(random() * 600))
-  await kill(store, 'SIGKILL')
+  await store.stop('SIGKILL')
   await writer.runFor(300)
-  store = await startAgent('store', confFile)
+  store = await startNamedAgent('store', confFile)
   await writer.runFor(400)
 
   await until('every line in the rolled files', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200)) // reading every file is not free
     return new Set(deliveredLines()).size >= writer.written
   }, 90_000)
-  await until('both channels to drain', async () =>
-    await channelEmpty(tail) && await channelEmpty(store), 30_000)
-  await kill(tail, 'SIGTERM')
-  await kill(store, 'SIGTERM')
-  await kill(broker, 'SIGTERM')
+  await until('both channels to drain', async () => await drained(tail) && await drained(store),
+    30_000)
+  await tail.stop('SIGTERM')
+  await store.stop('SIGTERM')
+  await broker.stop('SIGTERM')
 
   // A clean stop closes every file: nothing is left in use, the crash's leftovers included.
   expect(outputFiles().filter((file) => file.endsWith(IN_USE_SUFFIX))).toEqual([])
-  const seen = new Map<string, number>()
-  for (const line of deliveredLines()) seen.set(line, (seen.get(line) ?? 0) + 1)
   const expected = Array.from({ length: writer.written }, (_, i) => `line-${i}`)
-  const lost = expected.filter((line) => !seen.has(line))
-  const duplicates = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0)
+  const { seen, lost, duplicates, unexpected } = tallyDelivery(expected, deliveredLines())
   console.log(`e2e: written ${writer.written} lines, delivered ${seen.size} distinct in ` +
     `${outputFiles().length} files, ${duplicates} duplicates, ${lost.length} lost`)
   expect(lost).toEqual([])
-  expect([...seen.keys()].filter((line) => !/^line-\d+$/.test(line))).toEqual([])
+  expect(unexpected).toEqual([])
 }, 240_000)

@@ -2,7 +2,7 @@
 // its table): a second channel or a second agent process on the same directories refuses to
 // start with SLUICE_ERR_CHANNEL naming the directory and the pid, a failed start leaves the
 // holder's lock alone, and a lock left by a dead process (an agent SIGKILLed) is taken over.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
@@ -10,7 +10,8 @@ import { isSluiceError } from '../../src/errors.js'
 import { LOCK_FILE } from '../../src/flow/channels/directory-lock.js'
 import { FileChannel, type FileChannelOptions } from '../../src/flow/channels/file-channel.js'
 import { Agent } from '../../src/flow/agent.js'
-import { repoRoot, tempDir, until } from '../helpers.js'
+import { tempDir } from '../helpers.js'
+import { killLeftoverProcesses, runCli, type CliProcess } from './cli-process.js'
 import { capturingLogger, putAll, takeAll } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-file-channel-lock-')
@@ -141,39 +142,21 @@ a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
 `
 
-interface Child {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-}
-
-function spawnAgent(): Child {
+function spawnAgent(): CliProcess {
   const confFile = path.join(scratch.dir, 'cli.conf')
   writeFileSync(confFile, CLI_CONF)
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'agent',
-    '-f', confFile, '-n', 'a1', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const agent = { child, output: () => output, exited }
-  children.push(agent)
-  return agent
+  return runCli(['agent', '-f', confFile, '-n', 'a1', '--metrics-port', '0'])
 }
 
-const started = (agent: Child): Promise<void> =>
-  until('the agent to start', () => /metrics on port \d+/.test(agent.output()), 20_000)
+const started = (agent: CliProcess): Promise<unknown> =>
+  agent.waitFor(/metrics on port \d+/, 'the agent to start', 20_000)
 
 /** The exit code, or 'running' if the agent is still up after `waitMs`. */
-const exitCode = (agent: Child, waitMs: number): Promise<number | null | 'running'> =>
+const exitCode = (agent: CliProcess, waitMs: number): Promise<number | null | 'running'> =>
   Promise.race([agent.exited, new Promise<'running'>((resolve) =>
     setTimeout(() => resolve('running'), waitMs).unref())])
 
-const children: Child[] = []
-afterAll(async () => {
-  for (const agent of children) agent.child.kill('SIGKILL')
-  await Promise.all(children.map((agent) => agent.exited))
-})
+afterAll(killLeftoverProcesses)
 
 it('a second agent process on the same directories exits 1; after a SIGKILL it takes over',
   async () => {
@@ -184,13 +167,11 @@ it('a second agent process on the same directories exits 1; after a SIGKILL it t
     expect(second.output()).toContain('SLUICE_ERR_CHANNEL')
     expect(second.output()).toContain(`pid ${first.child.pid}`)
     expect(second.output()).toContain(path.join(CLI_DIR, 'checkpoint'))
-    first.child.kill('SIGKILL')
-    await first.exited
+    await first.stop('SIGKILL')
     const third = spawnAgent()
     await started(third)
     expect(third.output()).toMatch(new RegExp(`taking over .* from pid ${first.child.pid}`))
-    third.child.kill('SIGTERM')
-    await third.exited
+    await third.stop('SIGTERM')
     expect(existsSync(path.join(CLI_DIR, 'checkpoint', LOCK_FILE))).toBe(false)
     expect(existsSync(path.join(CLI_DIR, 'data', LOCK_FILE))).toBe(false)
   }, 60_000)

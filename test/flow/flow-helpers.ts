@@ -2,6 +2,7 @@
 import * as http from 'node:http'
 import * as net from 'node:net'
 import * as path from 'node:path'
+import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { FileChannel, type FileChannelOptions } from '../../src/flow/channels/file-channel.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import type { FlowEvent, FlowLogger } from '../../src/flow/event.js'
@@ -40,11 +41,42 @@ export function fileMaker(root: string, extra: Partial<FileChannelOptions> = {})
   })
 }
 
+/**
+ * The properties of the file channel `key` (say `a1.channels.c1`) keeping its checkpoint/ and
+ * data/ in `dir`, as the crash tests run it: room for a whole run, 1000-event transactions, and
+ * 1 MiB minimumRequiredSpace so a nearly full test disk does not refuse puts.
+ */
+export function fileChannelProperties(key: string, dir: string, capacity = 100_000): string {
+  return [`${key}.type = file`, `${key}.checkpointDir = ${path.join(dir, 'checkpoint')}`,
+    `${key}.dataDirs = ${path.join(dir, 'data')}`, `${key}.capacity = ${capacity}`,
+    `${key}.transactionCapacity = 1000`, `${key}.minimumRequiredSpace = 1048576`].join('\n')
+}
+
 export const event = (body: string, headers: Record<string, string> = {}): FlowEvent =>
   ({ headers, body: Buffer.from(body) })
 
 export async function putAll(channel: Channel, bodies: string[]): Promise<void> {
   await inTransaction(channel, (tx) => bodies.forEach((body) => tx.put(event(body))))
+}
+
+/** Takes up to `max` events, and never more than a transaction holds, in one transaction. */
+export async function takeEvents(channel: Channel, max: number): Promise<FlowEvent[]> {
+  return inTransaction(channel, async (tx) => {
+    const events: FlowEvent[] = []
+    for (let i = 0; i < Math.min(max, channel.transactionCapacity); i++) {
+      const taken = await tx.take()
+      if (taken === null) break
+      events.push(taken)
+    }
+    return events
+  })
+}
+
+/** A processor that puts every event into `channel` alone (replicating, one required channel). */
+export function processorFor(channel: Channel, logger: FlowLogger = capturingLogger())
+  : ChannelProcessor {
+  return new ChannelProcessor({ type: 'replicating', channels: [channel],
+    required: () => [channel], optional: () => [] }, [], logger)
 }
 
 export async function takeAll(channel: Channel, max: number): Promise<string[]> {
@@ -71,6 +103,24 @@ export function postEvents(port: number, events: { headers?: Record<string, stri
     request.on('error', reject)
     request.end(JSON.stringify(events))
   })
+}
+
+/**
+ * POSTs batches of `eventsPerPost` numbered events (`${tag}-s<seq>-e<i>`) until `stop.dead`, as a
+ * client of an agent about to be killed would; returns the bodies answered 200.
+ */
+export async function postUntilStopped(port: number, tag: string, stop: { dead: boolean },
+  eventsPerPost: number): Promise<string[]> {
+  const acked: string[] = []
+  const agent = new http.Agent({ keepAlive: true })
+  for (let seq = 0; !stop.dead; seq++) {
+    const bodies = Array.from({ length: eventsPerPost }, (_, i) => `${tag}-s${seq}-e${i}`)
+    const status = await postEvents(port, bodies.map((body) => ({ body })), agent)
+      .catch(() => 0)
+    if (status === 200) acked.push(...bodies)
+  }
+  agent.destroy()
+  return acked
 }
 
 export function getText(port: number, urlPath: string, headers: Record<string, string> = {})

@@ -4,21 +4,22 @@
 // A restart closes every in-use file, and once the channel is drained every event the first run
 // wrote (the seq numbers 0..max seen, which the source committed in order) is in a closed,
 // readable file — none lost; duplicates are counted and allowed.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import * as zlib from 'node:zlib'
 import { afterAll, expect, it } from 'vitest'
 import { decodeGzipMembers } from '../../src/flow/sinks/hdfs/gzip-members.js'
 import { decodeSequenceFile } from '../../src/flow/sinks/hdfs/sequence-file.js'
-import { repoRoot, tempDir, until } from '../helpers.js'
-import { getText } from './flow-helpers.js'
+import { tempDir, until } from '../helpers.js'
+import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
+  from './cli-process.js'
+import { tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-hdfs-crash-')
-/** Agents this file started, so a failed run does not leave one behind. */
-const children = new Set<ChildProcess>()
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+afterAll(async () => {
+  // A failed run must not leave an agent behind.
+  await killLeftoverProcesses()
   scratch.remove()
 })
 
@@ -30,12 +31,7 @@ a1.sources.r1.type = seq
 a1.sources.r1.batchSize = 50
 a1.sources.r1.totalEvents = ${totalEvents}
 a1.sources.r1.channels = c1
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', dir)}
 a1.sinks.k1.type = hdfs
 a1.sinks.k1.channel = c1
 a1.sinks.k1.hdfs.path = ${path.join(dir, 'out')}/%{bucket}%Y-%m-%d
@@ -48,31 +44,10 @@ a1.sinks.k1.hdfs.batchSize = 100
 `
 }
 
-interface Running {
-  child: ChildProcess
-  output: () => string
-  metricsPort: number
-}
-
-async function startAgent(dir: string, text: string): Promise<Running> {
+function startHdfsAgent(dir: string, text: string): Promise<AgentProcess> {
   const confFile = path.join(dir, 'agent.conf')
   writeFileSync(confFile, text)
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'agent',
-    '-f', confFile, '-n', 'a1', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  await until('the agent to start', () => /metrics on port \d+/.test(output), 20_000)
-  return { child, output: () => output,
-    metricsPort: Number(/metrics on port (\d+)/.exec(output)![1]) }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
+  return startAgent(confFile, 'a1')
 }
 
 interface OutputFile {
@@ -121,7 +96,7 @@ it.each(['CompressedStream', 'SequenceFile'])('%s: a SIGKILL leaves closed files
   'in-use files; the restart closes them and every written event is readable', async (fileType) => {
   const dir = path.join(scratch.dir, fileType)
   mkdirSync(dir, { recursive: true })
-  const first = await startAgent(dir, conf(dir, 10_000_000, fileType))
+  const first = await startHdfsAgent(dir, conf(dir, 10_000_000, fileType))
   await until('three rolled files and one being written', () => {
     try {
       const files = readOutput(dir, fileType)
@@ -131,8 +106,7 @@ it.each(['CompressedStream', 'SequenceFile'])('%s: a SIGKILL leaves closed files
       return false
     }
   }, 60_000)
-  first.child.kill('SIGKILL')
-  await exited(first.child)
+  await first.stop('SIGKILL')
 
   const afterKill = readOutput(dir, fileType)
   const closed = afterKill.filter((file) => !file.inUse)
@@ -142,25 +116,17 @@ it.each(['CompressedStream', 'SequenceFile'])('%s: a SIGKILL leaves closed files
   expect(afterKill.some((file) => file.inUse), listing).toBe(true)
   const maxWritten = Math.max(...afterKill.flatMap((file) => file.events))
 
-  const second = await startAgent(dir, conf(dir, 0, fileType))
-  await until('the channel to drain', async () => {
-    const metrics = JSON.parse((await getText(second.metricsPort, '/metrics')).body) as
-      Record<string, Record<string, string>>
-    return metrics['CHANNEL.c1']!.ChannelSize === '0'
-  }, 60_000)
-  second.child.kill('SIGTERM')
-  await exited(second.child)
+  const second = await startHdfsAgent(dir, conf(dir, 0, fileType))
+  await until('the channel to drain', () => channelEmpty(second.metricsPort, 'c1'), 60_000)
+  await second.stop('SIGTERM')
   expect(second.output()).toMatch(/closed .*\.tmp left open by the last run/)
 
   const final = readOutput(dir, fileType)
   expect(final.filter((file) => file.inUse)).toEqual([])
   expect(final.filter((file) => !file.whole)).toEqual([])
-  const seen = new Map<number, number>()
-  for (const value of final.flatMap((file) => file.events)) {
-    seen.set(value, (seen.get(value) ?? 0) + 1)
-  }
-  const lost = Array.from({ length: maxWritten + 1 }, (_, i) => i).filter((i) => !seen.has(i))
-  const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0)
+  // Events past maxWritten were in the channel only: delivered by the restart, not expected.
+  const { seen, lost, duplicates } = tallyDelivery(
+    Array.from({ length: maxWritten + 1 }, (_, i) => i), final.flatMap((file) => file.events))
   console.log(`${fileType}: first run wrote up to ${maxWritten}; after the restart ` +
     `${seen.size} distinct events in ${final.length} files, ${duplicates} duplicates, ` +
     `${lost.length} lost`)

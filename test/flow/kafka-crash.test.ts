@@ -4,13 +4,13 @@
 // channel), and an http → file channel → kafka sink agent killed mid-stream leaves every event
 // it answered 200 for in the topic (its takes never passed the produce). Duplicates are
 // allowed and counted; a loss fails the test.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import * as http from 'node:http'
+import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { repoRoot, seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
-import { postEvents } from './flow-helpers.js'
+import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
+import { runCli, type CliProcess } from './cli-process.js'
+import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties, postUntilStopped } from './flow-helpers.js'
 import { createTopic, openTestLog, range, type TestLog } from './kafka-helpers.js'
 
 const ROUNDS = 3
@@ -20,46 +20,16 @@ afterEach(async () => {
 })
 
 function fileChannel(dir: string): string[] {
-  return ['a1.channels = c1', 'a1.channels.c1.type = file',
-    `a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}`,
-    `a1.channels.c1.dataDirs = ${path.join(dir, 'data')}`, 'a1.channels.c1.capacity = 100000',
-    'a1.channels.c1.transactionCapacity = 1000', 'a1.channels.c1.minimumRequiredSpace = 1048576']
+  return ['a1.channels = c1', fileChannelProperties('a1.channels.c1', dir)]
 }
 
-interface Child {
-  process: ChildProcess
-  output: () => string
-}
-
-async function startChild(dir: string, conf: string[], ready: RegExp): Promise<Child> {
+async function startChild(dir: string, conf: string[], ready: RegExp): Promise<CliProcess> {
   const confFile = path.join(dir, 'agent.conf')
   writeFileSync(confFile, `${conf.join('\n')}\n`)
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'agent',
-    '-f', confFile, '-n', 'a1'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  cleanups.push(() => { child.kill('SIGKILL') })
-  await until(`the agent to start (${ready.source})`, () => ready.test(output), 30_000)
-  return { process: child, output: () => output }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
-}
-
-async function kill(child: Child, signal: NodeJS.Signals): Promise<void> {
-  child.process.kill(signal)
-  await exited(child.process)
-}
-
-function count(lines: string[]): { seen: Map<string, number>; duplicates: number } {
-  const seen = new Map<string, number>()
-  for (const line of lines) seen.set(line, (seen.get(line) ?? 0) + 1)
-  return { seen, duplicates: [...seen.values()].reduce((sum, n) => sum + n - 1, 0) }
+  const child = runCli(['agent', '-f', confFile, '-n', 'a1'])
+  cleanups.push(async () => { await child.stop('SIGKILL') })
+  await child.waitFor(ready, `the agent to start (${ready.source})`, 30_000)
+  return child
 }
 
 async function openLog(): Promise<TestLog> {
@@ -95,41 +65,25 @@ it(`kafka source: every record reaches the files across ${ROUNDS} SIGKILLs`, asy
     'a1.sources.r1.kafka.consumer.heartbeat.interval.ms = 1000',
     'a1.sinks.k1.type = file_roll', 'a1.sinks.k1.channel = c1',
     `a1.sinks.k1.sink.directory = ${out}`, 'a1.sinks.k1.sink.rollInterval = 1']
-  const lines = (): string[] => !existsSync(out) ? [] : readdirSync(out).flatMap((file) =>
-    readFileSync(path.join(out, file), 'utf8').split('\n').filter((line) => line !== ''))
+  const lines = (): string[] => linesOfFiles(out)
 
   for (let round = 1; round <= ROUNDS; round++) {
     const child = await startChild(dir, conf, /agent a1 started/)
     // Kill somewhere inside this round's share of the stream, at a seeded point.
     const killAt = Math.floor((round - 1 + random()) * records / (ROUNDS + 1))
     await until(`${killAt} lines written`, () => new Set(lines()).size >= killAt, 60_000)
-    await kill(child, 'SIGKILL')
+    await child.stop('SIGKILL')
   }
   const last = await startChild(dir, conf, /agent a1 started/)
   await until('every record written', () => new Set(lines()).size >= records, 60_000)
-  await kill(last, 'SIGTERM')
+  await last.stop('SIGTERM')
 
-  const { seen, duplicates } = count(lines())
-  const lost = expected.filter((value) => !seen.has(value))
+  const { seen, duplicates, lost } = tallyDelivery(expected, lines())
   console.log(`kafka source: ${records} records, ${seen.size} distinct written, ` +
     `${duplicates} duplicates, ${lost.length} lost`)
   expect(lost).toEqual([])
   expect(seen.size).toBe(records)
 }, 180_000)
-
-/** Posts batches until the agent dies; returns the bodies answered 200. */
-async function client(port: number, tag: string, stop: { dead: boolean }): Promise<string[]> {
-  const acked: string[] = []
-  const agent = new http.Agent({ keepAlive: true })
-  for (let seq = 0; !stop.dead; seq++) {
-    const bodies = Array.from({ length: 20 }, (_, i) => `${tag}-s${seq}-e${i}`)
-    const status = await postEvents(port, bodies.map((body) => ({ body })), agent)
-      .catch(() => 0)
-    if (status === 200) acked.push(...bodies)
-  }
-  agent.destroy()
-  return acked
-}
 
 it(`kafka sink: every acknowledged event reaches the topic across ${ROUNDS} SIGKILLs`,
   async () => {
@@ -149,9 +103,9 @@ it(`kafka sink: every acknowledged event reaches the topic across ${ROUNDS} SIGK
       const child = await startChild(dir, conf, ready)
       const port = Number(ready.exec(child.output())![1])
       const stop = { dead: false }
-      const clients = [0, 1].map((c) => client(port, `r${round}-c${c}`, stop))
+      const clients = [0, 1].map((c) => postUntilStopped(port, `r${round}-c${c}`, stop, 20))
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(random() * 700)))
-      await kill(child, 'SIGKILL')
+      await child.stop('SIGKILL')
       stop.dead = true
       for (const list of await Promise.all(clients)) acked.push(...list)
     }
@@ -168,10 +122,9 @@ it(`kafka sink: every acknowledged event reaches the topic across ${ROUNDS} SIGK
     await until('every acknowledged event in the topic', () =>
       new Set(values.filter((v) => wanted.has(v))).size === wanted.size, 60_000)
     await consumer.disconnect()
-    await kill(last, 'SIGTERM')
+    await last.stop('SIGTERM')
 
-    const { seen, duplicates } = count(values)
-    const lost = acked.filter((body) => !seen.has(body))
+    const { seen, duplicates, lost } = tallyDelivery(acked, values)
     console.log(`kafka sink: ${acked.length} acknowledged, ${seen.size} distinct in the topic, ` +
       `${duplicates} duplicates, ${lost.length} lost`)
     expect(acked.length).toBeGreaterThan(ROUNDS * 20)

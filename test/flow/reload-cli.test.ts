@@ -2,27 +2,18 @@
 // process logs the reload line naming what restarted, a broken rewrite logs its refusal (file,
 // line, key) and the process keeps delivering; a twin started with --no-reload-conf on the
 // same file never reloads; a bad --reload-interval is refused before anything starts.
-import { spawn } from 'node:child_process'
 import { renameSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { repoRoot, tempDir, until } from '../helpers.js'
+import { tempDir, until } from '../helpers.js'
+import { killLeftoverProcesses, runCli } from './cli-process.js'
 import { postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-reload-cli-')
-afterAll(() => scratch.remove())
-const MAIN = path.join(repoRoot, 'dist/src/cli/main.js')
-
-function run(args: string[]): { exited: Promise<number | null>; output: () => string;
-  kill: (signal: NodeJS.Signals) => void } {
-  const child = spawn(process.execPath, [MAIN, 'agent', ...args], { stdio: ['ignore', 'pipe',
-    'pipe'] })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  return { exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-    output: () => output, kill: (signal) => child.kill(signal) }
-}
+afterAll(async () => {
+  await killLeftoverProcesses()
+  scratch.remove()
+})
 
 const CONF = (sinkLines: string): string => `a1.sources = r1
 a1.channels = c1
@@ -46,8 +37,8 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
   async () => {
     const file = path.join(scratch.dir, 'agent.conf')
     writeFileSync(file, CONF('a1.sinks.k1.type = null\n'))
-    const watching = run(['-f', file, '-n', 'a1', '--reload-interval', '0.05'])
-    const fixed = run(['-f', file, '-n', 'a1', '--no-reload-conf', '-i', '0.05'])
+    const watching = runCli(['agent', '-f', file, '-n', 'a1', '--reload-interval', '0.05'])
+    const fixed = runCli(['agent', '-f', file, '-n', 'a1', '--no-reload-conf', '-i', '0.05'])
     await until('both agents to start', () => watching.output().includes('watching ')
       && fixed.output().includes('not watching'), 20_000)
     expect(watching.output()).toContain(`watching ${file} for changes every 0.05 s`)
@@ -67,10 +58,10 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
     // Bounded by the watching twin's own polls: it has read the file three times over.
     replaceFile(file, CONF('a1.sinks.k1.type = logger\n'))
     await until('the third attempt', () => count(watching.output(), /reload of /g) >= 3, 20_000)
-    watching.kill('SIGTERM')
-    fixed.kill('SIGTERM')
-    expect(await watching.exited).toBe(0)
-    expect(await fixed.exited).toBe(0)
+    const [watchingExit, fixedExit] = await Promise.all([watching.stop('SIGTERM'),
+      fixed.stop('SIGTERM')])
+    expect(watchingExit).toBe(0)
+    expect(fixedExit).toBe(0)
     expect(fixed.output()).not.toContain('reload of')
     expect(fixed.output()).not.toContain('for changes every')
   })
@@ -78,7 +69,7 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
 it('refuses a --reload-interval that is not a positive number of seconds', async () => {
   const file = path.join(scratch.dir, 'interval.conf')
   writeFileSync(file, CONF('a1.sinks.k1.type = null\n'))
-  const bad = run(['-f', file, '-n', 'a1', '--reload-interval', 'soon'])
+  const bad = runCli(['agent', '-f', file, '-n', 'a1', '--reload-interval', 'soon'])
   expect(await bad.exited).toBe(1)
   expect(bad.output()).toContain('--reload-interval must be a number of seconds above 0, got soon')
 })

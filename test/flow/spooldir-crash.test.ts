@@ -4,15 +4,20 @@
 // after the last restart every file is completed and every line is in the sink's files. A kill
 // between a batch's commit and its mark re-delivers that batch only: duplicates are counted and
 // must stay below one batch per kill; a loss fails the test.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { repoRoot, seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
-import { getText } from './flow-helpers.js'
+import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
+import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
+  from './cli-process.js'
+import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-spooldir-crash-')
-afterAll(() => scratch.remove())
+afterAll(async () => {
+  await killLeftoverProcesses()
+  scratch.remove()
+})
 const ROUNDS = 3
 const LINES_PER_FILE = 250
 const BATCH_SIZE = 50
@@ -28,35 +33,17 @@ a1.sources.r1.channels = c1
 a1.sources.r1.spoolDir = ${spoolDir}
 a1.sources.r1.batchSize = ${BATCH_SIZE}
 a1.sources.r1.pollDelay = 20
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(scratch.dir, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(scratch.dir, 'data')}
-a1.channels.c1.capacity = 100000
-a1.channels.c1.transactionCapacity = 1000
-a1.channels.c1.minimumRequiredSpace = 1048576
+${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = ${outDir}
 a1.sinks.k1.sink.rollInterval = 1
 `
 
-async function startAgent(): Promise<{ child: ChildProcess; metricsPort: number }> {
+function startSpoolAgent(): Promise<AgentProcess> {
   const confFile = path.join(scratch.dir, 'agent.conf')
   writeFileSync(confFile, CONF)
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'agent',
-    '-f', confFile, '-n', 'a1', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  await until('the agent to start', () => /metrics on port \d+/.test(output), 20_000)
-  return { child, metricsPort: Number(/metrics on port (\d+)/.exec(output)![1]) }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
+  return startAgent(confFile, 'a1')
 }
 
 /** Drops files of numbered lines into the spool: written aside, then renamed in. */
@@ -79,41 +66,27 @@ class Dropper {
   }
 }
 
-function sinkLines(): string[] {
-  return readdirSync(outDir).flatMap((file) =>
-    readFileSync(path.join(outDir, file), 'utf8').split('\n').filter((line) => line !== ''))
-}
-
 it(`delivers every spooled line across ${ROUNDS} SIGKILLs (duplicates counted)`, async () => {
   const random = seededRandom(seedFromEnv('SLUICE_SPOOLDIR_CRASH_SEED'))
   mkdirSync(spoolDir, { recursive: true })
   mkdirSync(stagingDir, { recursive: true })
   const dropper = new Dropper()
   for (let round = 0; round < ROUNDS; round++) {
-    const agent = await startAgent()
+    const agent = await startSpoolAgent()
     const stop = { dead: false }
     const dropping = dropper.run(stop)
     await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(random() * 900)))
-    agent.child.kill('SIGKILL')
-    await exited(agent.child)
+    await agent.stop('SIGKILL')
     stop.dead = true
     await dropping
   }
-  const last = await startAgent()
+  const last = await startSpoolAgent()
   await until('every file completed', () => readdirSync(spoolDir)
     .filter((name) => name.endsWith('.COMPLETED')).length === dropper.files, 60_000)
-  await until('the channel to drain', async () => {
-    const metrics = JSON.parse((await getText(last.metricsPort, '/metrics')).body) as
-      Record<string, Record<string, string>>
-    return metrics['CHANNEL.c1']!.ChannelSize === '0'
-  }, 30_000)
-  last.child.kill('SIGTERM')
-  await exited(last.child)
-  const seen = new Map<string, number>()
-  for (const line of sinkLines()) seen.set(line, (seen.get(line) ?? 0) + 1)
+  await until('the channel to drain', () => channelEmpty(last.metricsPort, 'c1'), 30_000)
+  await last.stop('SIGTERM')
   const expected = Array.from({ length: dropper.written }, (_, i) => `line-${i}`)
-  const lost = expected.filter((line) => !seen.has(line))
-  const duplicates = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0)
+  const { seen, lost, duplicates } = tallyDelivery(expected, linesOfFiles(outDir))
   console.log(`spooled ${dropper.written} lines in ${dropper.files} files, delivered ` +
     `${seen.size} distinct, ${duplicates} duplicates, ${lost.length} lost`)
   expect(lost).toEqual([])

@@ -9,16 +9,15 @@ import {
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { isSluiceError } from '../../src/errors.js'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { loadAgentText } from '../../src/flow/config/load.js'
 import type { FlowEvent } from '../../src/flow/event.js'
 import {
   META_FILE, SpoolDirectorySource, type SpoolDirOptions,
 } from '../../src/flow/sources/spooldir-source.js'
-import { inTransaction, type Channel } from '../../src/flow/transaction.js'
+import type { Channel } from '../../src/flow/transaction.js'
 import { tempDir, until } from '../helpers.js'
-import { capturingLogger } from './flow-helpers.js'
+import { capturingLogger, processorFor, takeEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-spooldir-')
 afterAll(() => scratch.remove())
@@ -42,9 +41,7 @@ function spoolDir(files: Record<string, string | Buffer> = {}): string {
 function spooler(dir: string, options: Partial<SpoolDirOptions> = {}, capacity = 1000) {
   const channel = new MemoryChannel('c', { capacity, transactionCapacity: Math.min(capacity, 100),
     keepAliveSeconds: 0 })
-  const source = new SpoolDirectorySource('r', new ChannelProcessor({ type: 'replicating',
-    channels: [channel], required: () => [channel], optional: () => [] }, [],
-  capturingLogger()), {
+  const source = new SpoolDirectorySource('r', processorFor(channel), {
     spoolDir: dir, fileSuffix: '.COMPLETED', deletePolicy: 'never', trackingPolicy: 'rename',
     trackerDir: path.join(dir, '.flumespool'), includePattern: /^.*$/, ignorePattern: /^$/,
     consumeOrder: 'oldest', pollDelayMs: 10, recursiveDirectorySearch: false, maxBackoffMs: 40,
@@ -55,17 +52,7 @@ function spooler(dir: string, options: Partial<SpoolDirOptions> = {}, capacity =
   return { source, channel }
 }
 
-function take(channel: Channel, max = 100): Promise<FlowEvent[]> {
-  return inTransaction(channel, async (tx) => {
-    const events: FlowEvent[] = []
-    for (let i = 0; i < Math.min(max, channel.transactionCapacity); i++) {
-      const event = await tx.take()
-      if (event === null) break
-      events.push(event)
-    }
-    return events
-  })
-}
+const take = (channel: Channel, max = 100): Promise<FlowEvent[]> => takeEvents(channel, max)
 
 const bodies = async (channel: Channel) => (await take(channel)).map((e) => e.body.toString())
 

@@ -6,36 +6,16 @@ import * as dgram from 'node:dgram'
 import { promises as dns } from 'node:dns'
 import * as net from 'node:net'
 import { expect, it } from 'vitest'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { loadAgentText } from '../../src/flow/config/load.js'
-import type { FlowEvent } from '../../src/flow/event.js'
 import {
   SyslogTcpSource, SyslogUdpSource, type SyslogOptions,
 } from '../../src/flow/sources/syslog-sources.js'
-import { inTransaction, type Channel } from '../../src/flow/transaction.js'
 import { until } from '../helpers.js'
-import { capturingLogger } from './flow-helpers.js'
-
-function processorFor(channel: Channel): ChannelProcessor {
-  return new ChannelProcessor({ type: 'replicating', channels: [channel],
-    required: () => [channel], optional: () => [] }, [], capturingLogger())
-}
+import { capturingLogger, processorFor, takeEvents } from './flow-helpers.js'
 
 const OPTIONS: SyslogOptions = { host: '127.0.0.1', port: 0, eventSizeBytes: 2500,
   keepFields: new Set(), clientIPHeader: null, clientHostnameHeader: null, batchSize: 1 }
-
-async function takeEvents(channel: Channel, max: number): Promise<FlowEvent[]> {
-  return inTransaction(channel, async (tx) => {
-    const events: FlowEvent[] = []
-    for (let i = 0; i < Math.min(max, channel.transactionCapacity); i++) {
-      const event = await tx.take()
-      if (event === null) break
-      events.push(event)
-    }
-    return events
-  })
-}
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

@@ -8,14 +8,13 @@ import {
 } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { loadAgentText } from '../../src/flow/config/load.js'
 import type { FlowEvent } from '../../src/flow/event.js'
 import { TaildirSource, type TaildirOptions } from '../../src/flow/sources/taildir-source.js'
-import { inTransaction, type Channel } from '../../src/flow/transaction.js'
+import type { Channel } from '../../src/flow/transaction.js'
 import { tempDir, until } from '../helpers.js'
-import { capturingLogger } from './flow-helpers.js'
+import { capturingLogger, processorFor, takeEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-taildir-')
 afterAll(() => scratch.remove())
@@ -42,9 +41,7 @@ async function rig(overrides: Partial<TaildirOptions> & { pattern?: RegExp } = {
     keepAliveSeconds: 0 })
   const clock = { nowMs: 1_000_000 }
   const { pattern = /^.*\.log$/, ...options } = overrides
-  const source = new TaildirSource('r', new ChannelProcessor({ type: 'replicating',
-    channels: [channel], required: () => [channel], optional: () => [] }, [],
-  capturingLogger()), {
+  const source = new TaildirSource('r', processorFor(channel), {
     fileGroups: [{ name: 'f1', directory: dir, pattern, headers: { group: 'one' } }],
     positionFile: existing?.positionFile ?? path.join(dir, '..', `${path.basename(dir)}.json`),
     batchSize: 100, maxBatchCount: 1000, skipToEnd: false, byteOffsetHeader: false,
@@ -53,15 +50,7 @@ async function rig(overrides: Partial<TaildirOptions> & { pattern?: RegExp } = {
     fileHeaderKey: 'file', nowMs: () => clock.nowMs, ...options,
   }, capturingLogger())
   source.counter.start()
-  const take = (max = 100) => inTransaction(channel, async (tx) => {
-    const events: FlowEvent[] = []
-    for (let i = 0; i < Math.min(max, channel.transactionCapacity); i++) {
-      const event = await tx.take()
-      if (event === null) break
-      events.push(event)
-    }
-    return events
-  })
+  const take = (max = 100) => takeEvents(channel, max)
   const bodies = async () => {
     await source.process()
     return (await take()).map((e) => e.body.toString())

@@ -3,10 +3,10 @@
  * counters "0", "1", … up to totalEvents. A refused batch is retried with the same numbers, so
  * downstream can count duplicates and prove nothing was lost.
  */
-import { isSluiceError } from '../../errors.js'
 import type { ChannelProcessor } from '../channel-processor.js'
 import { sourceCounter } from '../metrics/counters.js'
 import type { Status } from '../sinks/sink.js'
+import { deliverBatch } from './batch-delivery.js'
 import type { PollableSource } from './source.js'
 
 export interface SeqOptions {
@@ -45,18 +45,8 @@ export class SeqSource implements PollableSource {
     const events = Array.from({ length: count }, (_, i) => ({
       headers: {}, body: Buffer.from(String(this.next + i)),
     }))
-    this.counter.add('EventReceivedCount', count)
-    this.counter.add('AppendBatchReceivedCount')
-    try {
-      await this.processor.processEventBatch(events)
-    } catch (error) {
-      if (!isSluiceError(error)) throw error
-      this.counter.add('ChannelWriteFail')
-      return 'BACKOFF'
-    }
+    if (await deliverBatch(this, events) !== null) return 'BACKOFF'
     this.next += count
-    this.counter.add('EventAcceptedCount', count)
-    this.counter.add('AppendBatchAcceptedCount')
     return 'READY'
   }
 }

@@ -33,13 +33,14 @@
  */
 import { statSync } from 'node:fs'
 import * as path from 'node:path'
-import { isSluiceError, SluiceError } from '../../errors.js'
+import { SluiceError } from '../../errors.js'
 import type { FileSystem } from '../../io/file-system.js'
 import { NodeFileSystem } from '../../io/node-file-system.js'
 import type { ChannelProcessor } from '../channel-processor.js'
 import type { FlowEvent, FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
 import type { Status } from '../sinks/sink.js'
+import { deliverBatch } from './batch-delivery.js'
 import { PollableSourceRunner, type EventDrivenSource, type PollableSource } from './source.js'
 import { TailFile, type TailLine } from './tail-file.js'
 import { readPositions, writePositions, type TailPosition } from './taildir-positions.js'
@@ -299,22 +300,14 @@ export class TaildirSource implements EventDrivenSource {
       const { lines, endPos } = tracked.file.readLines(this.options.batchSize, this.scratch,
         takeUnfinished)
       if (lines.length === 0) return 'done'
-      const events = lines.map((line) => this.eventOf(tracked, line))
-      this.counter.add('EventReceivedCount', events.length)
-      this.counter.add('AppendBatchReceivedCount')
-      try {
-        await this.processor.processEventBatch(events)
-      } catch (error) {
-        if (!isSluiceError(error)) throw error
-        this.counter.add('ChannelWriteFail')
+      const refused = await deliverBatch(this, lines.map((line) => this.eventOf(tracked, line)))
+      if (refused !== null) {
         this.logger.warn(`source ${this.name}: The channel is full or unexpected failure ` +
-          `(${error.message}); ${tracked.file.path} is read again from ${tracked.file.pos}`)
+          `(${refused.message}); ${tracked.file.path} is read again from ${tracked.file.pos}`)
         return 'refused'
       }
       tracked.file.pos = endPos
       tracked.file.lastActivityMs = this.nowMs()
-      this.counter.add('EventAcceptedCount', events.length)
-      this.counter.add('AppendBatchAcceptedCount')
       if (lines.length < this.options.batchSize) return 'done'
     }
   }
