@@ -1,10 +1,10 @@
 /**
- * One batch from a polling source into its channels, counted as Flume's sources count it:
+ * One batch from a reading source into its channels, counted as Flume's sources count it:
  * EventReceivedCount and AppendBatchReceivedCount before the put, EventAcceptedCount and
  * AppendBatchAcceptedCount once every required channel committed it, ChannelWriteFail when a
  * channel refused it (full, or failing). What a refusal means for the source's position is the
  * caller's: seq offers the same numbers again, taildir reads the file again from its last
- * committed position.
+ * committed position, spooldir rewinds its reader to the last committed mark.
  */
 import { isSluiceError, type SluiceError } from '../../errors.js'
 import type { FlowEvent } from '../event.js'

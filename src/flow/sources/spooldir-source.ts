@@ -27,7 +27,7 @@
  * from 250 ms up to maxBackoff.
  */
 import * as path from 'node:path'
-import { isSluiceError, SluiceError } from '../../errors.js'
+import { SluiceError } from '../../errors.js'
 import type { FileSystem } from '../../io/file-system.js'
 import { NodeFileSystem } from '../../io/node-file-system.js'
 import type { ChannelProcessor } from '../channel-processor.js'
@@ -35,6 +35,7 @@ import type { FlowLogger } from '../event.js'
 import { sourceCounter } from '../metrics/counters.js'
 import { Signal, sleepUnless } from '../signal.js'
 import type { EventDrivenSource } from './source.js'
+import { deliverBatch } from './batch-delivery.js'
 import { SpoolFileReader, type SpoolMark, type SpoolReaderOptions } from './spool-reader.js'
 
 /** sluice's mark file; Flume's `.flumespool-main.meta` is Avro, so the name differs. */
@@ -164,21 +165,14 @@ export class SpoolDirectorySource implements EventDrivenSource {
     if (this.options.basenameHeaderKey !== null) {
       headers[this.options.basenameHeaderKey] = path.basename(current.file)
     }
-    this.counter.add('EventReceivedCount', bodies.length)
-    this.counter.add('AppendBatchReceivedCount')
-    try {
-      await this.processor.processEventBatch(bodies.map((body) => ({ headers: { ...headers },
-        body })))
-    } catch (error) {
-      if (!isSluiceError(error)) throw error
-      this.counter.add('ChannelWriteFail')
+    const refusal = await deliverBatch(this, bodies.map((body) => ({ headers: { ...headers },
+      body })))
+    if (refusal !== null) {
       this.logger.warn(`source ${this.name}: The channel is full, and cannot write data now. ` +
-        `The source will try again after a backoff (${error.message})`)
+        `The source will try again after a backoff (${refusal.message})`)
       current.reader.rewind(current.committed)
       return 'refused'
     }
-    this.counter.add('EventAcceptedCount', bodies.length)
-    this.counter.add('AppendBatchAcceptedCount')
     current.committed = mark
     this.writeMark({ file: current.file, ...mark, size: current.size, mtimeMs: current.mtimeMs })
     return 'ready'
