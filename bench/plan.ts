@@ -19,6 +19,7 @@ import { peerCaseName, type PeerCase, type PeerPhase } from './peers/peers.js'
 import { sluiceAppendName, sluiceLatencyName, type PeerName } from './peers/workload.js'
 import { appendCaseName, type AppendCase, type AppendPhase } from './scenarios/append.js'
 import { agentCaseName, type AgentCase, type AgentPhase } from './scenarios/agent.js'
+import { agentPathCaseName, type AgentPathCase } from './scenarios/agent-paths.js'
 import { brokerCaseName, type BrokerCase, type BrokerPhase } from './scenarios/broker.js'
 import { latencyCaseName, type LatencyCase, type LatencyPhase } from './scenarios/latency.js'
 import { kafkaLatencyCaseName } from './scenarios/broker-latency.js'
@@ -33,6 +34,11 @@ export interface BenchPlan {
   latency: { cases: LatencyCase[]; phase: LatencyPhase }
   micro: MicroPlan | null
   agent: { cases: AgentCase[]; phase: AgentPhase }
+  /**
+   * Agents beyond one file_roll (bench/scenarios/agent-paths.ts): an avro hop, a Kafka log, the
+   * hdfs sink; measured with the agent phase, selected by `--scenario agent` too.
+   */
+  agentPaths: { cases: AgentPathCase[] }
   /** Runs by default only in --full (minutes of client runs); `--scenario broker` asks for it. */
   broker: { cases: BrokerCase[]; phase: BrokerPhase }
   /**
@@ -123,6 +129,7 @@ export function buildPlan(mode: BenchMode): BenchPlan {
         phase: latencyPhase },
       micro: { timeMs: 10, warmupMs: 5, iterations: 8 },
       agent: { cases: [], phase: agentPlan(mode).phase },
+      agentPaths: { cases: [] },
       broker: { cases: [], phase: brokerPlan(mode).phase },
       kafkaLatency: { cases: [], phase: latencyPhase },
       peers: { cases: [], phase: { publish: appendPhase, latency: latencyPhase } },
@@ -149,6 +156,7 @@ export function buildPlan(mode: BenchMode): BenchPlan {
     phase: latencyPhase },
     micro: { timeMs: full ? 1000 : 150, warmupMs: full ? 200 : 30, iterations: 64 },
     agent: agentPlan(mode),
+    agentPaths: agentPathPlan(mode),
     broker: brokerPlan(mode),
     kafkaLatency: { phase: latencyPhase, cases: full
       ? [{ recordBytes: 100, durability: 'os', ratesPerSec: [1000, 10_000] },
@@ -221,6 +229,17 @@ export function agentPlan(mode: BenchMode): { cases: AgentCase[]; phase: AgentPh
   }
 }
 
+/**
+ * The agent paths (bench/scenarios/agent-paths.ts): avro hop, Kafka log and hdfs at 100 B in
+ * the quick set (one agent phase each, ~3 s), 100 B and 1 KiB in --full. The tiny plan has
+ * none (its self-test runs in seconds); test/bench/agent-paths.test.ts runs agentPathPlan('tiny').
+ */
+export function agentPathPlan(mode: BenchMode): { cases: AgentPathCase[] } {
+  const sizes = mode === 'full' ? [100, 1024] : [100]
+  return { cases: sizes.flatMap((eventBytes) => (['avro-hop', 'kafka-log', 'hdfs'] as const)
+    .map((path) => ({ path, eventBytes }))) }
+}
+
 /** Keeps the cases whose name starts with `filter`; an unmatched filter is a typed error. */
 export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   if (filter === null) {
@@ -237,6 +256,7 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
       cases: plan.latency.cases.filter((c) => keep(latencyCaseName(c))) },
     micro: keep('micro') ? plan.micro : null,
     agent: { ...plan.agent, cases: plan.agent.cases.filter((c) => keep(agentCaseName(c))) },
+    agentPaths: { cases: plan.agentPaths.cases.filter((c) => keep(agentPathCaseName(c))) },
     broker: { ...plan.broker, cases: plan.broker.cases.filter((c) =>
       keep(brokerCaseName(c, 'produce')) || keep(brokerCaseName(c, 'fetch'))) },
     kafkaLatency: { ...plan.kafkaLatency,
@@ -245,7 +265,8 @@ export function filterPlan(plan: BenchPlan, filter: string | null): BenchPlan {
   }
   const left = filtered.append.cases.length + filtered.read.cases.length
     + filtered.latency.cases.length + (filtered.micro === null ? 0 : 1)
-    + filtered.agent.cases.length + filtered.broker.cases.length + filtered.peers.cases.length
+    + filtered.agent.cases.length + filtered.agentPaths.cases.length
+    + filtered.broker.cases.length + filtered.peers.cases.length
     + filtered.kafkaLatency.cases.length
   if (left === 0 && filter !== 'limits') {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG',
@@ -279,6 +300,7 @@ export function planSteps(plan: BenchPlan): number {
   const peers = plan.peers.cases
     .filter((c) => !(c.peer === 'nats-jetstream' && c.durability === 'fsync')).length
   return 1 + plan.append.cases.length + plan.read.cases.length + rates
-    + (plan.micro === null ? 0 : 1) + plan.agent.cases.length + plan.broker.cases.length
+    + (plan.micro === null ? 0 : 1) + plan.agent.cases.length + plan.agentPaths.cases.length
+    + plan.broker.cases.length
     + baselines.size + peers + peerBaselines(plan)
 }

@@ -23,6 +23,7 @@ import {
   type ScenarioResult, type Skipped,
 } from './results.js'
 import { runAgentScenarios } from './scenarios/agent.js'
+import { runAgentPathScenarios } from './scenarios/agent-paths.js'
 import { appendCaseName, runAppendCase } from './scenarios/append.js'
 import { runBrokerScenarios } from './scenarios/broker.js'
 import { kafkaLatencyCaseName, runKafkaLatencyCase } from './scenarios/broker-latency.js'
@@ -67,13 +68,15 @@ function hasEngineWork(plan: BenchPlan): boolean {
 }
 
 /**
- * The agents, latency over the Kafka protocol and the broker: each runs its own processes and
+ * The agents (one agent, then the avro / kafka / hdfs paths), latency over the Kafka protocol and the broker: each runs its own processes and
  * directories under dataRoot.
  */
 async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
   progress: Progress): Promise<{ scenarios: ScenarioResult[]; skipped: Skipped[] }> {
   const scenarios = await runAgentScenarios(plan.agent.cases, plan.agent.phase,
     path.join(dataRoot, 'agents'), limits, (name) => progress.step(name))
+  scenarios.push(...await runAgentPathScenarios(plan.agentPaths.cases, plan.agent.phase,
+    path.join(dataRoot, 'agent-paths'), limits, (name) => progress.step(name)))
   for (const c of plan.kafkaLatency.cases) {
     scenarios.push(await runKafkaLatencyCase(c, plan.kafkaLatency.phase,
       path.join(dataRoot, 'kafka-latency'),

@@ -120,7 +120,7 @@ export function renderTable(results: BenchResults): string {
   const agents = results.scenarios.filter(isAgent)
   if (agents.length > 0) {
     sections.push(`${agentTable(agents)}\n(events/s closed loop; latency open loop, from the ` +
-      'source\'s acknowledgement to the sink\'s write)')
+      'first source\'s acknowledgement to the last sink\'s write)')
   }
   for (const micro of byKind('micro')) sections.push(microTable(micro))
   const peers = peerTable(results)
