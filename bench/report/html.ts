@@ -1,9 +1,9 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts or network) that a person
  * can open from the results folder: the machine and its limits, throughput charts with each
- * figure against its limit, push and pull latency curves on the same axes, the peers beside
- * sluice (report/peers.ts), and every figure in tables, with notes and skipped scenarios and
- * their reasons.
+ * figure against its limit (the agents' too), push and pull latency curves on the same axes,
+ * the peers beside sluice (report/peers.ts), and every figure in tables, with notes and skipped
+ * scenarios and their reasons.
  */
 import type { BenchResults, Figure, LatencySeries, ScenarioResult } from '../results.js'
 import { barChart, escapeXml as esc, latencyChart, type Bar } from './charts.js'
@@ -143,6 +143,21 @@ function throughputSection(results: BenchResults): string {
   return parts.join('\n')
 }
 
+/**
+ * The agents (one agent, and the paths through an avro hop, a Kafka log or the hdfs sink):
+ * payload MB/s against its limit, and every figure with it. Their ack → write latency is in
+ * the latency section, as push series named agent/….
+ */
+function agentSection(results: BenchResults): string {
+  const agents = results.scenarios.filter((s) => s.name.startsWith('agent/'))
+  if (agents.length === 0) return ''
+  return '<h2>Agents</h2><p class="muted">Closed loop: HTTP (or netcat) clients post batches ' +
+    'into the first agent; events/s is what the last sink wrote. The pale dashed bar is the ' +
+    'ceiling of the slowest stage (the disk when something on the path fsyncs, else memcpy). ' +
+    'Latency is open loop, from the first source\'s acknowledgement to the last sink\'s write.' +
+    `</p>${barChart(limitBars(agents, 'payload MB/s'))}${figureTable(agents)}`
+}
+
 function microSection(results: BenchResults): string {
   const micro = results.scenarios.filter((s) => s.kind === 'micro')
   const rows = micro.flatMap((s) => s.figures.filter((f) => f.name.endsWith(' ops/s')).map((f) => {
@@ -179,6 +194,7 @@ ${(results.durationMs / 1000).toFixed(1)} s${results.scenarioFilter === null ? '
 <h2>Machine limits (measured in this run)</h2>
 <table><tr><th>limit</th><th>value</th><th>how</th></tr>${limitRows.join('')}</table>
 ${throughputSection(results)}
+${agentSection(results)}
 ${latencySection(results)}
 ${peerSection(results)}
 ${microSection(results)}

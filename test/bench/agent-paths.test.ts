@@ -82,6 +82,10 @@ describe('the agent paths on the tiny phase', () => {
       expect(table).toContain(name)
       expect(html).toContain(name)
     }
+    const agents = html.slice(html.indexOf('<h2>Agents</h2>'), html.indexOf('<h2>Latency'))
+    expect(agents).toContain('of memcpy')
+    expect(agents).toContain('of seq-write + fdatasync')
+    expect(agents).toContain('events written')
   })
 })
 
