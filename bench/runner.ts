@@ -68,8 +68,8 @@ function hasEngineWork(plan: BenchPlan): boolean {
 }
 
 /**
- * The agents (one agent, then the avro / kafka / hdfs paths), latency over the Kafka protocol and the broker: each runs its own processes and
- * directories under dataRoot.
+ * The agents (one agent, then the avro / kafka / hdfs paths), latency over the Kafka protocol
+ * and the broker: each runs its own processes and directories under dataRoot.
  */
 async function runPipelineScenarios(plan: BenchPlan, dataRoot: string, limits: Limit[],
   progress: Progress): Promise<{ scenarios: ScenarioResult[]; skipped: Skipped[] }> {
