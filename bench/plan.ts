@@ -1,7 +1,7 @@
 /**
  * What a bench run measures, per mode:
  *
- *   quick  `npm run bench`: the issue's headline cases, under ~1 minute of measuring on 2 cores
+ *   quick  `npm run bench`: the issue's headline cases, ~80 s of measuring on 2 cores
  *   full   every combination: 100 B / 1 KiB / 10 KiB × 1 / 4 / 16 partitions ×
  *          fsync / os / memory × lz4 off / on, reads hot and cold, more offered rates
  *   tiny   the self-test's configuration: one case of each kind, a few hundred ms each (no
