@@ -46,6 +46,8 @@ interface OpenPartition {
 export class Log {
   private readonly shards: (ShardHandle | undefined)[]
   private readonly partitions = new Map<PartitionKey, OpenPartition>()
+  /** Topics whose partitions are being opened (createTopic, createPartitions); see whileOpening. */
+  private readonly opening = new Map<string, Promise<void>>()
   private readonly background = new BackgroundPool()
   private retentionTimer: NodeJS.Timeout | null = null
   private closed = false
@@ -86,13 +88,34 @@ export class Log {
   async createTopic(name: string, config: TopicConfig): Promise<void> {
     this.checkOpen()
     const record = this.topics.add(name, config)
-    await this.openPartitions(name, record, 0, { fresh: true })
+    await this.whileOpening(name, this.openPartitions(name, record, 0, { fresh: true }))
   }
 
   async createPartitions(name: string, totalCount: number): Promise<void> {
     this.checkOpen()
     const firstNew = this.topics.addPartitions(name, totalCount)
-    await this.openPartitions(name, this.topics.get(name), firstNew, { fresh: true })
+    await this.whileOpening(name,
+      this.openPartitions(name, this.topics.get(name), firstNew, { fresh: true }))
+  }
+
+  /**
+   * A topic is in the catalogue before its partitions are open (opening takes a round trip to
+   * the shards), so a caller racing the creator, such as a consumer subscribing while a
+   * producer's first send creates the topic, would find it and then no partition. Callers that
+   * can wait (the async ones) wait for the opening instead; see whenOpen.
+   */
+  private async whileOpening(name: string, work: Promise<void>): Promise<void> {
+    const done: Promise<void> = work.finally(() => {
+      if (this.opening.get(name) === done) this.opening.delete(name)
+    })
+    this.opening.set(name, done)
+    await done
+  }
+
+  /** Runs `use` once the topic's partitions are open; at once when none are being opened. */
+  private whenOpen<T>(topic: string, use: () => Promise<T>): Promise<T> {
+    const pending = this.opening.get(topic)
+    return pending === undefined ? use() : pending.then(use, use)
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -118,6 +141,7 @@ export class Log {
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {
+    await this.opening.get(name)?.catch(() => undefined)
     const record = this.topic(name)
     return {
       name,
@@ -132,6 +156,7 @@ export class Log {
   // ---- appends ---------------------------------------------------------------------------
 
   async append(topic: string, partition: number, records: AppendRecord[]): Promise<AppendResult> {
+    await this.opening.get(topic)?.catch(() => undefined)
     const open = this.partition(topic, partition)
     if (!Array.isArray(records) || records.length === 0) {
       throw invalidConfig('append needs a non-empty array of records')
@@ -143,6 +168,7 @@ export class Log {
 
   /** The broker's path: one encoded RecordBatch v2, stored as it is apart from baseOffset. */
   async appendBatch(topic: string, partition: number, batch: Uint8Array): Promise<AppendResult> {
+    await this.opening.get(topic)?.catch(() => undefined)
     const open = this.partition(topic, partition)
     readBatchHeader(batch)
     return this.sendBatches(open, partitionKey(topic, partition), [batch])
@@ -164,19 +190,21 @@ export class Log {
 
   read(topic: string, partition: number, offset: number, options?: ReadOptions)
     : Promise<ReadResult> {
-    return this.partition(topic, partition).reader.read(checkOffset(offset), checkRead(options))
+    return this.whenOpen(topic, () =>
+      this.partition(topic, partition).reader.read(checkOffset(offset), checkRead(options)))
   }
 
   readBatches(topic: string, partition: number, offset: number, options?: ReadOptions)
     : Promise<BatchReadResult> {
-    const reader = this.partition(topic, partition).reader
-    return reader.readBatches(checkOffset(offset), checkRead(options))
+    return this.whenOpen(topic, () => this.partition(topic, partition).reader
+      .readBatches(checkOffset(offset), checkRead(options)))
   }
 
   /** Resolves true as soon as an offset above `offset` is readable; false after maxWaitMs. */
   waitForData(topic: string, partition: number, offset: number, maxWaitMs: number)
     : Promise<boolean> {
-    return this.partition(topic, partition).reader.waitForData(checkOffset(offset), maxWaitMs)
+    return this.whenOpen(topic, () =>
+      this.partition(topic, partition).reader.waitForData(checkOffset(offset), maxWaitMs))
   }
 
   offsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } {
@@ -186,6 +214,7 @@ export class Log {
   /** First offset whose timestamp is ≥ timestampMs, or null (Kafka's ListOffsets). */
   async timeLookup(topic: string, partition: number, timestampMs: number)
     : Promise<number | null> {
+    await this.opening.get(topic)?.catch(() => undefined)
     const open = this.partition(topic, partition)
     const key = partitionKey(topic, partition)
     return (await open.shard.request({ type: 'timeLookup', key, timestampMs })) as number | null
