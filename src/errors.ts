@@ -49,6 +49,11 @@ export const ERROR_CODES = {
     retriable: false,
     summary: "The topic name breaks Kafka's rules: [a-zA-Z0-9._-], 1..249 characters, not . or ..",
   },
+  SLUICE_ERR_DIRECTORY_LOCKED: {
+    kafkaCode: null,
+    retriable: false,
+    summary: 'The log directory is held by another live process (its `.lock` names the pid).',
+  },
   SLUICE_ERR_INVALID_CONFIG: {
     kafkaCode: KafkaErrorCode.INVALID_CONFIG,
     retriable: false,

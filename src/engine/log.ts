@@ -5,6 +5,8 @@
  * scans in the background pool (background-pool.ts) before handing a partition to its shard, and
  * serves reads on the calling thread through PartitionReaders.
  *
+ * One process holds the data directory at a time (`.lock`, a pid file; see lockLogDirectory).
+ *
  * Threads: this class lives on the caller's thread. Appends go to the owning shard (coalesced per
  * turn of the event loop); reads never ask the shard.
  */
@@ -14,6 +16,7 @@ import { readBatchHeader } from '../format/batch-header.js'
 import { encodeBatch } from '../format/record-batch.js'
 import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FileSystem } from '../io/file-system.js'
+import { takePidLock, type PidLock } from '../io/pid-lock.js'
 import { BackgroundPool } from './background-pool.js'
 import type { TopicRecord } from './metadata-store.js'
 import { PartitionReader, type PartitionReaderHandle } from './partition-reader.js'
@@ -59,6 +62,7 @@ export class Log {
     private readonly fs: FileSystem,
     private readonly topics: TopicCatalog,
     private readonly options: Required<LogOptions>,
+    private readonly lock: PidLock,
   ) {
     this.shards = new Array<ShardHandle | undefined>(topics.shardCount)
   }
@@ -67,11 +71,18 @@ export class Log {
     const resolved = resolveLogOptions(options)
     const fs = new NodeFileSystem()
     openDataDir(fs, resolved.dataDir)
-    const topics = await TopicCatalog.open({
-      fs, dataDir: resolved.dataDir,
-      requestedShards: options.shards ?? null, defaultShards: resolved.shards,
-    })
-    const log = new Log(resolved.dataDir, fs, topics, resolved)
+    const lock = lockLogDirectory(resolved.dataDir)
+    let topics: TopicCatalog
+    try {
+      topics = await TopicCatalog.open({
+        fs, dataDir: resolved.dataDir,
+        requestedShards: options.shards ?? null, defaultShards: resolved.shards,
+      })
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+    const log = new Log(resolved.dataDir, fs, topics, resolved, lock)
     try {
       log.removeLeftoverDeletions()
       await log.openStoredTopics()
@@ -260,6 +271,7 @@ export class Log {
     for (const open of this.partitions.values()) open.reader.close()
     this.partitions.clear()
     await this.background.close()
+    this.lock.release()
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -381,4 +393,22 @@ function openDataDir(fs: FileSystem, dataDir: string): void {
     throw new SluiceError('SLUICE_ERR_STORAGE', `cannot create dataDir ${dataDir}: ` +
       `${(error as Error).message}`, { cause: error })
   }
+}
+
+/** Kafka's name for the file that marks a log directory as held by a running broker. */
+export const LOG_LOCK_FILE = '.lock'
+
+/**
+ * One process at a time writes a log directory: a second would number its appends from its own
+ * view of the tail and overwrite the first's acknowledged data. A dead holder's lock (a crash)
+ * is taken over; its recovery runs as after any crash.
+ */
+function lockLogDirectory(dataDir: string): PidLock {
+  return takePidLock(dataDir, LOG_LOCK_FILE, {
+    refusal: (pid, inThisProcess) => new SluiceError('SLUICE_ERR_DIRECTORY_LOCKED',
+      `log directory ${dataDir} is held by ${inThisProcess
+        ? 'another open Log in this process' : `process ${pid}`} (${path.join(dataDir,
+        LOG_LOCK_FILE)}); close that one first, or reach its log through its broker`),
+    onTakeover: () => undefined,
+  })
 }

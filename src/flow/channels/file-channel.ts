@@ -160,7 +160,7 @@ export class FileChannel implements Channel, StagingChannel<StoredEvent> {
     const dirs = [...new Set([this.options.checkpointDir, this.dataDir].map((dir) =>
       path.resolve(dir)))]
     try {
-      for (const dir of dirs) this.locks.push(lockDirectory(this.fs, dir, this.name, logger))
+      for (const dir of dirs) this.locks.push(lockDirectory(dir, this.name, logger))
     } catch (error) {
       this.releaseLocks()
       throw error
