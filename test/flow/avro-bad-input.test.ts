@@ -183,3 +183,28 @@ it('lets stop() finish while a client never reads its replies', async () => {
   await connection.idle()
   expect(written).toBe(1)
 })
+
+it('lets stop() finish when it arrives while a call is in the channel and the client never ' +
+  'reads', async () => {
+  const { PassThrough } = await import('node:stream')
+  const { ProtocolCache, ServerConnection } = await import(
+    '../../src/flow/avro/server-connection.js')
+  const input = new PassThrough()
+  let written = 0
+  const pipe = { input, write: () => { written++; return false }, onceWritable: () => undefined,
+    end: () => undefined }
+  const socket = { destroyed: false, destroy: () => undefined } as unknown as net.Socket
+  let inChannel: (() => void) | null = null
+  const connection = new ServerConnection(socket, pipe, LIMITS, new ProtocolCache(),
+    () => new Promise((resolve) => { inChannel = () => resolve('OK') }), capturingLogger(),
+    'test', () => undefined)
+  const batch = encodeCall('appendBatch', { events: [{ headers: {}, body: Buffer.from('e') }] })
+  input.write(Buffer.concat(encodeFrame(0, [ourHandshake(), batch])))
+  await until('the batch in the channel', () => inChannel !== null)
+  connection.stopReading()
+  inChannel!()
+  const stopped = await Promise.race([connection.idle().then(() => 'idle'),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2000))])
+  expect(stopped).toBe('idle')
+  expect(written).toBe(1)
+})

@@ -110,6 +110,9 @@ export class ServerConnection {
         this.refuse(pack.serial, error)
         return
       }
+      // A stop that came while the call was being served found no waiter to wake: check it
+      // here, or a client that never reads its replies would hold the stop for ever.
+      if (this.closing) break
       await new Promise<void>((resolve) => {
         this.stopWaiting = resolve
         this.pipe.onceWritable(resolve)
