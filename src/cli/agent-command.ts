@@ -93,14 +93,18 @@ async function runAgent(options: AgentCommandOptions): Promise<void> {
     return
   }
   let stopping: Promise<void> | null = null
+  let starting: Promise<void> = Promise.resolve()
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping !== null) process.exit(130)
     consoleLogger.info(`${signal}: stopping agent ${agent.name}`)
-    stopping = agent.stop().then(() => process.exit(0))
+    // A signal during start waits for it, so no component starts after the stop went past it.
+    stopping = starting.catch(() => undefined).then(() => agent.stop())
+      .then(() => process.exit(0))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  await agent.start()
+  starting = agent.start()
+  await starting
   if (!options.reloadConf) consoleLogger.info(`not watching ${file} (--no-reload-conf)`)
   if (metricsPort !== undefined) consoleLogger.info(`metrics on port ${agent.metricsPort}`)
 }

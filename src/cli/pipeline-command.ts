@@ -31,14 +31,18 @@ async function runPipeline(options: PipelineCommandOptions): Promise<void> {
     return
   }
   let stopping: Promise<void> | null = null
+  let starting: Promise<void> = Promise.resolve()
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping !== null) process.exit(130)
     consoleLogger.info(`${signal}: stopping pipeline`)
-    stopping = pipeline.stop().then(() => process.exit(0))
+    // A signal during start waits for it, so no agent starts after the stop went past it.
+    stopping = starting.catch(() => undefined).then(() => pipeline.stop())
+      .then(() => process.exit(0))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  await pipeline.start()
+  starting = pipeline.start()
+  await starting
 }
 
 export function registerPipelineCommand(root: Command): void {
