@@ -13,6 +13,9 @@ import {
   FLUME_PROTOCOL_HASH, HANDSHAKE_REQUEST_TYPE, encodeCall,
 } from '../../src/flow/avro/flume-protocol.js'
 import { AvroRpcClient } from '../../src/flow/avro/rpc-client.js'
+import {
+  ProtocolCache, ServerConnection, type CallHandler,
+} from '../../src/flow/avro/server-connection.js'
 import { AvroWireErrorCode } from '../../src/flow/avro/wire-errors.js'
 import { AvroSource } from '../../src/flow/sources/avro-source.js'
 import { until } from '../helpers.js'
@@ -165,39 +168,34 @@ it('closes a deflate connection that sends bytes that are not zlib', async () =>
     () => deflating.source.counter.get('OpenConnectionCount') === 1)
 })
 
-it('lets stop() finish while a client never reads its replies', async () => {
+/** A connection over a pipe whose output never drains: its client stopped reading. */
+async function connectionToStuckClient(handle: CallHandler)
+  : Promise<{ input: NodeJS.WritableStream; connection: ServerConnection; written: () => number }> {
   const { PassThrough } = await import('node:stream')
-  const { ProtocolCache, ServerConnection } = await import(
-    '../../src/flow/avro/server-connection.js')
   const input = new PassThrough()
   let written = 0
-  // A pipe whose output never drains: the client stopped reading.
   const pipe = { input, write: () => { written++; return false }, onceWritable: () => undefined,
     end: () => undefined }
   const socket = { destroyed: false, destroy: () => undefined } as unknown as net.Socket
-  const connection = new ServerConnection(socket, pipe, LIMITS, new ProtocolCache(),
-    async () => 'OK', capturingLogger(), 'test', () => undefined)
+  const connection = new ServerConnection(socket, pipe, LIMITS, new ProtocolCache(), handle,
+    capturingLogger(), 'test', () => undefined)
+  return { input, connection, written: () => written }
+}
+
+it('lets stop() finish while a client never reads its replies', async () => {
+  const { input, connection, written } = await connectionToStuckClient(async () => 'OK')
   input.write(Buffer.concat(encodeFrame(0, [ourHandshake(), encodeCall('', null)])))
-  await until('the ping answered', () => written === 1)
+  await until('the ping answered', () => written() === 1)
   connection.stopReading()
   await connection.idle()
-  expect(written).toBe(1)
+  expect(written()).toBe(1)
 })
 
 it('lets stop() finish when it arrives while a call is in the channel and the client never ' +
   'reads', async () => {
-  const { PassThrough } = await import('node:stream')
-  const { ProtocolCache, ServerConnection } = await import(
-    '../../src/flow/avro/server-connection.js')
-  const input = new PassThrough()
-  let written = 0
-  const pipe = { input, write: () => { written++; return false }, onceWritable: () => undefined,
-    end: () => undefined }
-  const socket = { destroyed: false, destroy: () => undefined } as unknown as net.Socket
   let inChannel: (() => void) | null = null
-  const connection = new ServerConnection(socket, pipe, LIMITS, new ProtocolCache(),
-    () => new Promise((resolve) => { inChannel = () => resolve('OK') }), capturingLogger(),
-    'test', () => undefined)
+  const { input, connection, written } = await connectionToStuckClient(
+    () => new Promise((resolve) => { inChannel = () => resolve('OK') }))
   const batch = encodeCall('appendBatch', { events: [{ headers: {}, body: Buffer.from('e') }] })
   input.write(Buffer.concat(encodeFrame(0, [ourHandshake(), batch])))
   await until('the batch in the channel', () => inChannel !== null)
@@ -206,5 +204,5 @@ it('lets stop() finish when it arrives while a call is in the channel and the cl
   const stopped = await Promise.race([connection.idle().then(() => 'idle'),
     new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2000))])
   expect(stopped).toBe('idle')
-  expect(written).toBe(1)
+  expect(written()).toBe(1)
 })
