@@ -1,9 +1,11 @@
 // Proves the avro source's and sink's Flume keys: their defaults, the errors that name a bad
 // key and what would be right, Flume's rule that timeouts under 1000 ms become the default,
-// that building opens no keystore (--validate), that ipFilterRules accept and refuse
-// connections first-match-wins, that request-timeout rolls a batch back and
-// reset-connection-interval replaces the connection.
+// that building checks a keystore/truststore file exists without parsing it (--validate),
+// that ipFilterRules accept and refuse connections first-match-wins, that request-timeout rolls
+// a batch back and reset-connection-interval replaces the connection.
+import * as fs from 'node:fs'
 import * as net from 'node:net'
+import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChannelProcessor } from '../../src/flow/channel-processor.js'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
@@ -15,6 +17,7 @@ import type { ChannelSelector } from '../../src/flow/selectors.js'
 import { AvroSink } from '../../src/flow/sinks/avro-sink.js'
 import { AvroSource } from '../../src/flow/sources/avro-source.js'
 import { inTransaction, type Channel } from '../../src/flow/transaction.js'
+import { tempDir } from '../helpers.js'
 import { capturingLogger, putAll } from './flow-helpers.js'
 
 const LIMITS = { maxFrameBytes: 1024 * 1024, maxBuffersPerFrame: DEFAULT_MAX_BUFFERS_PER_FRAME }
@@ -90,13 +93,36 @@ describe('keys', () => {
       .toHaveLength(2)
   })
 
-  it('opens no keystore when building, so --validate works without the files', () => {
+  // Building only checks that the store files exist and are readable; it does not parse them
+  // (that is start()'s), so --validate needs the files in place but not their passwords right.
+  it('builds with store files that exist but are not parsed yet (--validate)', () => {
+    const { dir, remove } = tempDir()
+    cleanups.push(remove)
+    const keystore = path.join(dir, 'keystore.p12')
+    const truststore = path.join(dir, 'ca.pem')
+    fs.writeFileSync(keystore, 'not a PKCS12 store')
+    fs.writeFileSync(truststore, 'not a PEM certificate')
     const { graph } = load(['a1.sources.r1.ssl = true',
-      'a1.sources.r1.keystore = /nowhere/keystore.p12', 'a1.sources.r1.keystore-password = x',
+      `a1.sources.r1.keystore = ${keystore}`, 'a1.sources.r1.keystore-password = x',
       'a1.sources.r1.keystore-type = PKCS12', 'a1.sinks.k1.ssl = true',
-      'a1.sinks.k1.truststore = /nowhere/ca.pem', 'a1.sinks.k1.truststore-type = PEM',
+      `a1.sinks.k1.truststore = ${truststore}`, 'a1.sinks.k1.truststore-type = PEM',
       'a1.sources.r1.threads = 8', 'a1.sinks.k1.maxIoWorkers = 4'])
     expect(graph.sources.size).toBe(1)
+  })
+
+  it('refuses a keystore or truststore that is missing or not a file, naming key and path', () => {
+    const { dir, remove } = tempDir()
+    cleanups.push(remove)
+    const missing = path.join(dir, 'nowhere', 'keystore.p12')
+    expect(refusal(['a1.sources.r1.ssl = true', `a1.sources.r1.keystore = ${missing}`,
+      'a1.sources.r1.keystore-password = x', 'a1.sources.r1.keystore-type = PKCS12']))
+      .toMatch(/a1\.sources\.r1\.keystore: .*cannot read .*keystore\.p12 \(ENOENT\): must name an/)
+    expect(refusal(['a1.sinks.k1.ssl = true', `a1.sinks.k1.truststore = ${missing}`,
+      'a1.sinks.k1.truststore-type = PEM']))
+      .toMatch(/a1\.sinks\.k1\.truststore: .*cannot read .*keystore\.p12 \(ENOENT\)/)
+    expect(refusal(['a1.sinks.k1.ssl = true', `a1.sinks.k1.truststore = ${dir}`,
+      'a1.sinks.k1.truststore-type = PEM']))
+      .toContain(`${dir} is not a file: must name a truststore file`)
   })
 })
 

@@ -1,7 +1,8 @@
 // Proves the syslogtcp and syslogudp sources over loopback: parsed headers, the client IP and
-// host name headers, a TCP sender held back (not dropped) while the channel is full, a UDP
-// datagram refused by a full channel counted as lost, Flume's keys read through an agent config,
-// and bad values refused with the key named.
+// host name headers, a last TCP message ended by the close rather than a newline, a TCP sender
+// held back (not dropped) while the channel is full, a UDP datagram refused by a full channel
+// counted as lost, Flume's keys read through an agent config, and bad values refused with the
+// key named.
 import * as dgram from 'node:dgram'
 import { promises as dns } from 'node:dns'
 import * as net from 'node:net'
@@ -76,6 +77,29 @@ it('syslogtcp holds a sender back while the channel is full and loses nothing', 
     await source.stop()
   }
 })
+
+it('syslogtcp delivers a last message that ends with the connection instead of a newline',
+  async () => {
+    const channel = new MemoryChannel('c', { capacity: 10, transactionCapacity: 10 })
+    const source = new SyslogTcpSource('r', processorFor(channel), OPTIONS, capturingLogger())
+    source.counter.start()
+    await source.start()
+    try {
+      const socket = await connect(source.port)
+      socket.write('<13>Feb  5 17:32:18 h first\n')
+      socket.end('<13>last message without newline')
+      await until('both messages', () => channel.size() === 2)
+      const events = await takeEvents(channel, 10)
+      expect(events.map((e) => e.body.toString()))
+        .toEqual(['first', '<13>last message without newline'])
+      expect(events[1]!.headers.Severity).toBe('5')
+      expect(events[1]!.headers['flume.syslog.status']).toBeUndefined()
+      expect(source.counter.get('EventAcceptedCount')).toBe(2)
+      expect(source.counter.get('EventLostCount')).toBe(0)
+    } finally {
+      await source.stop()
+    }
+  })
 
 function sendDatagram(port: number, text: string): Promise<void> {
   const client = dgram.createSocket('udp4')

@@ -91,7 +91,7 @@ it('a source refuses to start on a damaged position file and leaves it as it was
     positionFile, batchSize: 10, maxBatchCount: 100, skipToEnd: false,
     byteOffsetHeader: false, idleTimeoutMs: 1000, writePosIntervalMs: 1000,
     backoffSleepIncrementMs: 10, maxBackoffSleepMs: 50, cachePatternMatching: true,
-    fileHeader: false, fileHeaderKey: 'file',
+    fileHeader: false, fileHeaderKey: 'file', maxLineLengthBytes: 1024 * 1024,
   }, capturingLogger())
   await expect(source.start()).rejects.toThrow(/damaged\.json is not usable: invalid JSON/)
   expect(readFileSync(positionFile, 'utf8')).toBe('[{"inode":12,"pos":')

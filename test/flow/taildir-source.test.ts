@@ -2,7 +2,9 @@
 // row: several files per group with group headers, an unfinished line held back, rotation by
 // rename (the renamed file read to its end, the new one from its start, whether or not the
 // pattern still matches the old name), truncation, skipToEnd, the position file carried over a
-// restart, a full channel never moving a position, and Flume's keys and bad values in a config.
+// restart, a full channel never moving a position, and Flume's keys and bad values in a config;
+// and sluice's maxLineLength: a longer line cut into counted pieces, an unfinished line not read
+// again from the committed position every poll (and forgotten when the file is truncated).
 import {
   appendFileSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync,
 } from 'node:fs'
@@ -11,6 +13,7 @@ import { afterAll, expect, it } from 'vitest'
 import { MemoryChannel } from '../../src/flow/channels/memory-channel.js'
 import { loadAgentText } from '../../src/flow/config/load.js'
 import type { FlowEvent } from '../../src/flow/event.js'
+import { NodeFileSystem } from '../../src/io/node-file-system.js'
 import { TaildirSource, type TaildirOptions } from '../../src/flow/sources/taildir-source.js'
 import type { Channel } from '../../src/flow/transaction.js'
 import { tempDir, until } from '../helpers.js'
@@ -47,7 +50,8 @@ async function rig(overrides: Partial<TaildirOptions> & { pattern?: RegExp } = {
     batchSize: 100, maxBatchCount: 1000, skipToEnd: false, byteOffsetHeader: false,
     idleTimeoutMs: 120_000, writePosIntervalMs: 3000, backoffSleepIncrementMs: 10,
     maxBackoffSleepMs: 50, cachePatternMatching: false, fileHeader: false,
-    fileHeaderKey: 'file', nowMs: () => clock.nowMs, ...options,
+    fileHeaderKey: 'file', maxLineLengthBytes: 1024 * 1024, nowMs: () => clock.nowMs,
+    ...options,
   }, capturingLogger())
   source.counter.start()
   const take = (max = 100) => takeEvents(channel, max)
@@ -197,6 +201,64 @@ it('runs on its own once started, noticing appended lines', async () => {
   expect((await r.take()).map((e) => e.body.toString())).toEqual(['first', 'second'])
 })
 
+it('maxLineLength cuts a longer line into pieces of that many bytes, each counted', async () => {
+  const r = await rig({ maxLineLengthBytes: 8, byteOffsetHeader: true })
+  const file = path.join(r.dir, 'long.log')
+  writeFileSync(file, 'short\nabcdefghijklmnopqrst')
+  await r.source.open()
+  await r.source.process()
+  const pieces = (events: FlowEvent[]) =>
+    events.map((e) => [e.body.toString(), Number(e.headers.byteoffset)])
+  // The unfinished line is cut as soon as it passes the limit; its last 4 bytes wait for more.
+  expect(pieces(await r.take())).toEqual([['short', 0], ['abcdefgh', 6], ['ijklmnop', 14]])
+  expect(r.source.counter.get('EventReadFail')).toBe(2)
+  expect(r.source.positions()[0]!.pos).toBe(22)
+  // A line of exactly 8 bytes (its \r not counted) is whole; a 17-byte one is cut twice.
+  appendFileSync(file, `uv\n${'x'.repeat(8)}\r\n${'y'.repeat(17)}\n`)
+  await r.source.process()
+  expect(pieces(await r.take())).toEqual([['qrstuv', 22], ['xxxxxxxx', 29],
+    ['yyyyyyyy', 39], ['yyyyyyyy', 47], ['y', 55]])
+  expect(r.source.counter.get('EventReadFail')).toBe(4)
+  expect(r.source.positions()[0]!.pos).toBe(57)
+  r.source.close()
+})
+
+class ReadRecordingFileSystem extends NodeFileSystem {
+  readonly positions: number[] = []
+
+  override read(handle: number, target: Uint8Array, targetOffset: number, length: number,
+    position: number): number {
+    this.positions.push(position)
+    return super.read(handle, target, targetOffset, length, position)
+  }
+}
+
+it('an unfinished line is read once, not again every poll; only committed offsets are saved',
+  async () => {
+    const fs = new ReadRecordingFileSystem()
+    const r = await rig({ fs })
+    const file = path.join(r.dir, 'slow.log')
+    writeFileSync(file, 'done\npartial')
+    await r.source.open()
+    expect(await r.bodies()).toEqual(['done'])
+    fs.positions.length = 0
+    expect(await r.bodies()).toEqual([])
+    expect(fs.positions).toEqual([12]) // from where the last read stopped, not from pos 5
+    expect(r.source.positions()[0]!.pos).toBe(5)
+    r.source.savePositions()
+    const positionFile = path.join(r.dir, '..', `${path.basename(r.dir)}.json`)
+    expect(JSON.parse(readFileSync(positionFile, 'utf8'))[0].pos).toBe(5)
+    appendFileSync(file, 'ly\n')
+    expect(await r.bodies()).toEqual(['partially'])
+    appendFileSync(file, 'abc')
+    expect(await r.bodies()).toEqual([])
+    // Rewritten shorter than what was read, though not than pos (15): the unfinished bytes kept
+    // from before are not used.
+    writeFileSync(file, 'done\npartially\nz\n')
+    expect(await r.bodies()).toEqual(['z'])
+    r.source.close()
+  })
+
 function agent(lines: string[]) {
   return loadAgentText(['a1.sources = r1', 'a1.channels = c1', 'a1.sources.r1.channels = c1',
     'a1.channels.c1.type = memory', ...lines].join('\n'), 'taildir.conf',
@@ -228,6 +290,15 @@ it('reads Flume\'s keys from the user guide\'s example', () => {
     .sources.get('r1')!.type).toBe('TAILDIR')
 })
 
+it('reads sluice\'s maxLineLength in bytes, 1 MiB by default', () => {
+  const lines = ['a1.sources.r1.type = TAILDIR', 'a1.sources.r1.filegroups = f1',
+    'a1.sources.r1.filegroups.f1 = /tmp/x.log']
+  const limitOf = (graph: ReturnType<typeof agent>) =>
+    (graph.sources.get('r1') as unknown as { options: TaildirOptions }).options.maxLineLengthBytes
+  expect(limitOf(agent(lines))).toBe(1024 * 1024)
+  expect(limitOf(agent([...lines, 'a1.sources.r1.maxLineLength = 4096']))).toBe(4096)
+})
+
 it('refuses bad values, naming the key', () => {
   const base = ['a1.sources.r1.type = taildir']
   expect(refusal(base)).toMatch(/a1\.sources\.r1\.filegroups: .*is required/)
@@ -246,6 +317,9 @@ it('refuses bad values, naming the key', () => {
   expect(refusal([...base, 'a1.sources.r1.filegroups = f1',
     'a1.sources.r1.filegroups.f1 = /var/log/a.log', 'a1.sources.r1.batchSize = 0']))
     .toMatch(/batchSize: .*must be between 1/)
+  expect(refusal([...base, 'a1.sources.r1.filegroups = f1',
+    'a1.sources.r1.filegroups.f1 = /var/log/a.log', 'a1.sources.r1.maxLineLength = 0']))
+    .toMatch(/maxLineLength: .*must be between 1/)
 })
 
 it('refuses to start when a group\'s directory does not exist, naming it', async () => {

@@ -1,13 +1,15 @@
 /**
  * Flume's keys for the avro source and sink (reference §2.1, §2.3) → their options, with
  * Flume's defaults and Flume's corrections (timeouts under 1000 ms become the default, as
- * NettyAvroRpcClient.configure does, with a warning). Nothing is opened here: keystores and
- * truststores are read at start().
+ * NettyAvroRpcClient.configure does, with a warning). A keystore or truststore file is only
+ * checked here to exist and be readable (so --validate catches a wrong path); it is opened and
+ * parsed at start(), so a bad password or a corrupt store is still found only then.
  *
  * Accepted and without effect, named so in the README: the source's `threads` (unused by Flume
  * 1.11 as well) and the sink's `maxIoWorkers` (Netty I/O threads: Node does its I/O on one
  * event loop). sluice's own keys: `maxFrameBytes` (both; the largest message accepted).
  */
+import * as fs from 'node:fs'
 import type { ChannelProcessor } from '../channel-processor.js'
 import type { Props } from '../config/props.js'
 import type { FlowLogger } from '../event.js'
@@ -74,6 +76,24 @@ function store(props: Props, prefix: 'keystore' | 'truststore', required: boolea
   return { key: props.fullKey(prefix), path: props.required(prefix), password, type }
 }
 
+/** A stat and an access check, no read: the builder stays free of effects beyond looking. */
+function checkReadable(props: Props, prefix: 'keystore' | 'truststore',
+  settings: StoreSettings | null): void {
+  if (settings === null) return
+  let isFile: boolean
+  try {
+    isFile = fs.statSync(settings.path).isFile()
+    fs.accessSync(settings.path, fs.constants.R_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw props.fail(prefix, `cannot read ${settings.path} (${code}): must name an existing, ` +
+      `readable ${prefix} file`)
+  }
+  if (!isFile) {
+    throw props.fail(prefix, `${settings.path} is not a file: must name a ${prefix} file`)
+  }
+}
+
 function ipFilter(props: Props): IpFilterRule[] | null {
   if (!props.bool('ipFilter', false)) return null
   const rules = props.string('ipFilterRules', '')
@@ -102,12 +122,15 @@ export function buildAvroSource(props: Props, processor: ChannelProcessor, logge
   props.int('threads', 0, 0)
   const ssl = props.bool('ssl', false)
   const keystore = ssl ? store(props, 'keystore', true)! : null
-  return new AvroSource(props.name, processor, {
+  const options = {
     bind: props.required('bind'), port: props.int('port', 0, 0, 65535),
     compression: deflate(props),
     tls: keystore === null ? null : { keystore, protocols: protocols(props) },
     ipFilterRules: ipFilter(props), limits: limits(props),
-  }, logger)
+  }
+  // Last, so a mistyped key is reported before a missing file.
+  checkReadable(props, 'keystore', keystore)
+  return new AvroSource(props.name, processor, options, logger)
 }
 
 export function buildAvroSink(props: Props, channel: Channel, logger: FlowLogger): AvroSink {
@@ -116,7 +139,7 @@ export function buildAvroSink(props: Props, channel: Channel, logger: FlowLogger
   const ssl = props.bool('ssl', false)
   const compression = deflate(props)
   const level = props.int('compression-level', DEFAULT_COMPRESSION_LEVEL, 0, 9)
-  return new AvroSink(props.name, channel, {
+  const options = {
     hostname: props.required('hostname'), port: props.int('port', 0, 1, 65535),
     batchSize: props.int('batch-size', DEFAULT_BATCH_SIZE, 1),
     connectTimeoutMs: timeout(props, 'connect-timeout', logger),
@@ -126,5 +149,8 @@ export function buildAvroSink(props: Props, channel: Channel, logger: FlowLogger
     tls: ssl ? { trustAllCerts: props.bool('trust-all-certs', false),
       truststore: store(props, 'truststore', false), protocols: protocols(props) } : null,
     limits: limits(props),
-  }, logger)
+  }
+  // Last, so a mistyped key is reported before a missing file.
+  checkReadable(props, 'truststore', options.tls?.truststore ?? null)
+  return new AvroSink(props.name, channel, options, logger)
 }

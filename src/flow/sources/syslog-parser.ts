@@ -7,7 +7,8 @@
  *             becomes the next message, which does not start with `<` and so is Invalid — Flume's
  *             behaviour, which loses no byte. Flume's syslogtcp has no octet-counting framing
  *             (RFC 6587 §3.4.1), so neither has sluice. A UDP datagram is one message, cut at
- *             its first `\n` (syslogMessageOfDatagram).
+ *             its first `\n` (syslogMessageOfDatagram). When the sender closes the stream,
+ *             the bytes after the last `\n` are one more message (flush).
  *   parsing   parseSyslog turns one message into headers and a body:
  *               `<pri>` must be 1–3 digits, else the event is `flume.syslog.status = Invalid`,
  *                 Facility = Severity = 0, and the body is the message bytes unchanged;
@@ -204,6 +205,15 @@ export class SyslogTcpFramer {
       start = newline + 1
     }
     return messages
+  }
+
+  /**
+   * The bytes after the last `\n`, as one message, when the stream ends (the sender closed
+   * without a final newline); null when nothing is pending. Fewer than eventSize bytes are ever
+   * pending (push cuts at eventSize), so this never splits a message.
+   */
+  flush(): SyslogMessage | null {
+    return this.partsBytes === 0 ? null : this.take(false)
   }
 
   private keep(piece: Buffer): void {

@@ -181,21 +181,34 @@ export class SyslogTcpSource extends SyslogSource {
   private accept(socket: net.Socket): void {
     this.counter.add('OpenConnectionCount')
     const framer = new SyslogTcpFramer(this.options.eventSizeBytes)
+    // Read now: a closed socket no longer reports it, and messages may commit after the close.
+    const address = socket.remoteAddress
     let draining: Promise<void> = Promise.resolve()
     this.connections.set(socket, draining)
     socket.on('data', (chunk: Buffer) => {
       socket.pause()
       const messages = framer.push(chunk)
       draining = draining.then(async () => {
-        await this.deliver(messages, socket.remoteAddress)
+        await this.deliver(messages, address)
         if (!this.stopping && !socket.destroyed) socket.resume()
       })
+      this.connections.set(socket, draining)
+    })
+    // A last message without a trailing newline ends with the connection: deliver it too.
+    socket.on('end', () => {
+      const last = framer.flush()
+      if (last === null) return
+      draining = draining.then(() => this.deliver([last], address))
       this.connections.set(socket, draining)
     })
     socket.on('error', () => undefined)
     socket.on('close', () => {
       this.counter.add('OpenConnectionCount', -1)
-      this.connections.delete(socket)
+      // Kept until its messages are committed, so a stop waits for them.
+      const settled = draining
+      void settled.then(() => {
+        if (this.connections.get(socket) === settled) this.connections.delete(socket)
+      })
     })
   }
 

@@ -1,12 +1,16 @@
 /**
  * The TAILDIR source's configuration: Flume's keys and defaults
  * (TaildirSourceConfigurationConstants) read into TaildirOptions, each bad value a config error
- * naming the key and what would be right.
+ * naming the key and what would be right. One key is sluice's own: `maxLineLength` (bytes,
+ * default DEFAULT_TAILDIR_MAX_LINE_LENGTH_BYTES = 1 MiB), past which a line without its `\n`
+ * yet, or any longer line, is cut into pieces of that size, each an event; Flume has no limit
+ * and holds an unfinished line in memory however long it grows.
  */
 import * as path from 'node:path'
 import type { ChannelProcessor } from '../channel-processor.js'
 import type { Props } from '../config/props.js'
 import type { FlowLogger } from '../event.js'
+import { DEFAULT_TAILDIR_MAX_LINE_LENGTH_BYTES } from './tail-file.js'
 import { TaildirSource, type FileGroup, type TaildirOptions } from './taildir-source.js'
 
 const DEFAULT_POSITION_FILE = path.join('.flume', 'taildir_position.json')
@@ -58,6 +62,7 @@ export function taildirOptionsFrom(props: Props, homeDirectory: string): Taildir
     cachePatternMatching: props.bool('cachePatternMatching', true),
     fileHeader: props.bool('fileHeader', false),
     fileHeaderKey: props.string('fileHeaderKey', 'file'),
+    maxLineLengthBytes: props.int('maxLineLength', DEFAULT_TAILDIR_MAX_LINE_LENGTH_BYTES, 1),
   }
 }
 

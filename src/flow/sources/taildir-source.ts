@@ -30,6 +30,10 @@
  * Flume differs in two rows on purpose: it re-reads a renamed file from 0 even when it is open,
  * and it emits any unfinished last line when a file goes idle (sluice waits for the `\n` while
  * the file still matches).
+ *
+ * maxLineLengthBytes (the `maxLineLength` key, sluice's: Flume has no limit) bounds what one
+ * line may hold in memory: a longer line is cut into pieces of that many bytes, each an event
+ * (tail-file.ts); each piece cut counts one EventReadFail, with a warning, once committed.
  */
 import { statSync } from 'node:fs'
 import * as path from 'node:path'
@@ -70,6 +74,8 @@ export interface TaildirOptions {
   cachePatternMatching: boolean
   fileHeader: boolean
   fileHeaderKey: string
+  /** Longer lines are cut into pieces of this many bytes (sluice's key `maxLineLength`). */
+  maxLineLengthBytes: number
   fs?: FileSystem
   nowMs?: () => number
 }
@@ -227,7 +233,8 @@ export class TaildirSource implements EventDrivenSource {
       const saved = this.savedPositions.get(found.inode)
       const pos = saved !== undefined && saved.file === found.file ? saved.pos
         : firstScan && this.options.skipToEnd ? found.size : 0
-      tracked = { file: new TailFile(this.fs, found.file, found.inode, pos, now),
+      tracked = { file: new TailFile(this.fs, found.file, found.inode, pos, now,
+        this.options.maxLineLengthBytes),
         group: found.group, matched: true, mtimeMs: found.mtimeMs,
         birthtimeMs: found.birthtimeMs }
       this.tracked.set(found.inode, tracked)
@@ -242,6 +249,7 @@ export class TaildirSource implements EventDrivenSource {
         `size! Restarting from pos 0, file: ${found.file}, inode: ${found.inode}`)
       tracked.file.pos = 0
     }
+    tracked.file.noticeSize(found.size)
     if (!tracked.file.isOpen && found.size > tracked.file.pos) this.openFile(tracked, found, now)
   }
 
@@ -306,10 +314,20 @@ export class TaildirSource implements EventDrivenSource {
           `(${refused.message}); ${tracked.file.path} is read again from ${tracked.file.pos}`)
         return 'refused'
       }
+      this.countCuts(tracked, lines)
       tracked.file.pos = endPos
       tracked.file.lastActivityMs = this.nowMs()
       if (lines.length < this.options.batchSize) return 'done'
     }
+  }
+
+  private countCuts(tracked: Tracked, lines: TailLine[]): void {
+    const cut = lines.filter((line) => line.cut)
+    if (cut.length === 0) return
+    this.counter.add('EventReadFail', cut.length)
+    this.logger.warn(`source ${this.name}: ${tracked.file.path}: ${cut.length} pieces of lines ` +
+      `longer than maxLineLength = ${this.options.maxLineLengthBytes} bytes were cut at the ` +
+      `limit (the first at byte ${cut[0]!.offset})`)
   }
 
   private eventOf(tracked: Tracked, line: TailLine): FlowEvent {
