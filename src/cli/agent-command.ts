@@ -22,6 +22,7 @@ import { SluiceError } from '../errors.js'
 import { Agent } from '../flow/agent.js'
 import { describeGraph } from '../flow/config/load.js'
 import { consoleLogger } from '../flow/event.js'
+import { runUntilSignal } from './run-until-signal.js'
 import { FLUME_POLL_INTERVAL_MS } from '../flow/reload/config-watcher.js'
 
 interface AgentCommandOptions {
@@ -92,19 +93,7 @@ async function runAgent(options: AgentCommandOptions): Promise<void> {
     process.stdout.write(describeGraph(agent.graph))
     return
   }
-  let stopping: Promise<void> | null = null
-  let starting: Promise<void> = Promise.resolve()
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping !== null) process.exit(130)
-    consoleLogger.info(`${signal}: stopping agent ${agent.name}`)
-    // A signal during start waits for it, so no component starts after the stop went past it.
-    stopping = starting.catch(() => undefined).then(() => agent.stop())
-      .then(() => process.exit(0))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  starting = agent.start()
-  await starting
+  await runUntilSignal(`agent ${agent.name}`, () => agent.start(), () => agent.stop())
   if (!options.reloadConf) consoleLogger.info(`not watching ${file} (--no-reload-conf)`)
   if (metricsPort !== undefined) consoleLogger.info(`metrics on port ${agent.metricsPort}`)
 }

@@ -14,6 +14,7 @@ import { Command, Option } from 'commander'
 import { Log } from '../engine/log.js'
 import type { Durability } from '../engine/types.js'
 import { SluiceError } from '../errors.js'
+import { parseHostPort, type HostPort } from '../host-port.js'
 import { GroupCoordinator } from '../groups/coordinator.js'
 import { LogOffsetStore } from '../groups/offset-store.js'
 import {
@@ -49,9 +50,9 @@ export function registerBrokerCommand(root: Command): void {
 
 async function runBroker(options: BrokerCommandOptions): Promise<void> {
   // Every flag is checked before the log opens: a bad one must not leave shard threads behind.
-  const listen = parseHostPort(options.listen, '--listen')
+  const listen = hostPortFlag(options.listen, '--listen')
   const advertised = options.advertisedListener === undefined ? null
-    : parseHostPort(options.advertisedListener, '--advertised-listener')
+    : hostPortFlag(options.advertisedListener, '--advertised-listener')
   const defaultPartitions = positiveInteger(options.defaultPartitions, '--default-partitions')
   const maxRequestBytes = positiveInteger(options.maxRequestBytes, '--max-request-bytes')
   const log = await Log.open({ dataDir: options.dataDir })
@@ -91,14 +92,12 @@ async function runBroker(options: BrokerCommandOptions): Promise<void> {
   process.stderr.write('sluice broker: log closed cleanly\n')
 }
 
-function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const at = value.lastIndexOf(':')
-  const host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1')
-  const port = Number(value.slice(at + 1))
-  if (at <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+function hostPortFlag(value: string, flag: string): HostPort {
+  const parsed = parseHostPort(value)
+  if (parsed === null) {
     throw new SluiceError('SLUICE_ERR_INVALID_CONFIG', `${flag} must be host:port, got ${value}`)
   }
-  return { host, port }
+  return parsed
 }
 
 function positiveInteger(value: string, flag: string): number {

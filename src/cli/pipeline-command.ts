@@ -12,6 +12,7 @@ import { Command } from 'commander'
 import { describeGraph } from '../flow/config/load.js'
 import { consoleLogger } from '../flow/event.js'
 import { Pipeline } from '../flow/pipeline/pipeline.js'
+import { runUntilSignal } from './run-until-signal.js'
 
 interface PipelineCommandOptions {
   confFile: string
@@ -30,19 +31,7 @@ async function runPipeline(options: PipelineCommandOptions): Promise<void> {
     for (const agent of pipeline.agents) process.stdout.write(describeGraph(agent.graph))
     return
   }
-  let stopping: Promise<void> | null = null
-  let starting: Promise<void> = Promise.resolve()
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping !== null) process.exit(130)
-    consoleLogger.info(`${signal}: stopping pipeline`)
-    // A signal during start waits for it, so no agent starts after the stop went past it.
-    stopping = starting.catch(() => undefined).then(() => pipeline.stop())
-      .then(() => process.exit(0))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  starting = pipeline.start()
-  await starting
+  await runUntilSignal('pipeline', () => pipeline.start(), () => pipeline.stop())
 }
 
 export function registerPipelineCommand(root: Command): void {

@@ -23,6 +23,7 @@
  */
 import * as path from 'node:path'
 import type { Durability } from '../../engine/types.js'
+import { parseHostPort } from '../../host-port.js'
 import { FlowConfigError } from '../config/errors.js'
 import { groupByAgent, splitNames, type AgentConf } from '../config/grammar.js'
 import { parseProperties, type PropertyEntry } from '../config/properties.js'
@@ -98,12 +99,12 @@ export function readPipelineConfig(text: string, file: string,
     if (dataDir === null) {
       fail('broker.listen', `a broker serves the pipeline's log: set ${PIPELINE_PREFIX}.dataDir`)
     }
-    const { host, port } = hostPort(listen.value) ?? fail('broker.listen',
+    const { host, port } = parseHostPort(listen.value) ?? fail('broker.listen',
       `must be host:port with a port in 0..65535, got ${listen.value}`)
     broker = { host, port, autoCreateTopics: true, defaultPartitions: 1 }
     const advertised = own.get('broker.advertisedListener')
     if (advertised !== undefined) {
-      const at = hostPort(advertised.value) ?? fail('broker.advertisedListener',
+      const at = parseHostPort(advertised.value) ?? fail('broker.advertisedListener',
         `must be host:port, got ${advertised.value}`)
       broker.advertisedHost = at.host
       broker.advertisedPort = at.port
@@ -167,13 +168,4 @@ function storageDefaults(agent: AgentConf, dataDir: string): string[] {
     }
   }
   return lines
-}
-
-function hostPort(value: string): { host: string; port: number } | null {
-  const at = value.lastIndexOf(':')
-  const host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1')
-  const port = Number(value.slice(at + 1))
-  if (at <= 0 || host === '' || value.slice(at + 1) === '' || !Number.isInteger(port)
-    || port < 0 || port > 65535) return null
-  return { host, port }
 }
