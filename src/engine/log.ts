@@ -113,7 +113,8 @@ export class Log {
    * A topic is in the catalogue before its partitions are open (opening takes a round trip to
    * the shards), so a caller racing the creator, such as a consumer subscribing while a
    * producer's first send creates the topic, would find it and then no partition. Callers that
-   * can wait (the async ones) wait for the opening instead; see whenOpen.
+   * can wait (the async ones) wait for the opening instead; see whenOpen. They look the
+   * opening up before awaiting it, so the hot path pays no await when none is pending.
    */
   private async whileOpening(name: string, work: Promise<void>): Promise<void> {
     const done: Promise<void> = work.finally(() => {
@@ -152,7 +153,8 @@ export class Log {
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {
-    await this.opening.get(name)?.catch(() => undefined)
+    const opening = this.opening.get(name)
+    if (opening !== undefined) await opening.catch(() => undefined)
     const record = this.topic(name)
     return {
       name,
@@ -167,7 +169,8 @@ export class Log {
   // ---- appends ---------------------------------------------------------------------------
 
   async append(topic: string, partition: number, records: AppendRecord[]): Promise<AppendResult> {
-    await this.opening.get(topic)?.catch(() => undefined)
+    const opening = this.opening.get(topic)
+    if (opening !== undefined) await opening.catch(() => undefined)
     const open = this.partition(topic, partition)
     if (!Array.isArray(records) || records.length === 0) {
       throw invalidConfig('append needs a non-empty array of records')
@@ -179,7 +182,8 @@ export class Log {
 
   /** The broker's path: one encoded RecordBatch v2, stored as it is apart from baseOffset. */
   async appendBatch(topic: string, partition: number, batch: Uint8Array): Promise<AppendResult> {
-    await this.opening.get(topic)?.catch(() => undefined)
+    const opening = this.opening.get(topic)
+    if (opening !== undefined) await opening.catch(() => undefined)
     const open = this.partition(topic, partition)
     readBatchHeader(batch)
     return this.sendBatches(open, partitionKey(topic, partition), [batch])
@@ -225,7 +229,8 @@ export class Log {
   /** First offset whose timestamp is ≥ timestampMs, or null (Kafka's ListOffsets). */
   async timeLookup(topic: string, partition: number, timestampMs: number)
     : Promise<number | null> {
-    await this.opening.get(topic)?.catch(() => undefined)
+    const opening = this.opening.get(topic)
+    if (opening !== undefined) await opening.catch(() => undefined)
     const open = this.partition(topic, partition)
     const key = partitionKey(topic, partition)
     return (await open.shard.request({ type: 'timeLookup', key, timestampMs })) as number | null
