@@ -74,6 +74,8 @@ export class HdfsSink extends BatchSink {
   private readonly nowMs: () => number
   private readonly journal: OpenFilesJournal
   private readonly buckets = new Map<string, BucketWriter>()
+  /** The key set last in `buckets`; while it is there, it is the last entry. */
+  private mostRecentKey: string | null = null
   private readonly pendingCloses = new Map<string, PendingClose>()
   private readonly context: BucketContext
   private hosts: HostNames
@@ -225,12 +227,17 @@ export class HdfsSink extends BatchSink {
     const key = path.join(target.directory, target.fileName)
     let bucket = this.buckets.get(key)
     if (bucket !== undefined) {
-      this.buckets.delete(key)
-      this.buckets.set(key, bucket)
+      // Most events go where the one before went: that bucket is already last.
+      if (key !== this.mostRecentKey) {
+        this.buckets.delete(key)
+        this.buckets.set(key, bucket)
+        this.mostRecentKey = key
+      }
       return bucket
     }
     bucket = new BucketWriter(target.directory, target.fileName, this.context)
     this.buckets.set(key, bucket)
+    this.mostRecentKey = key
     if (this.buckets.size > this.options.maxOpenFiles) {
       const [eldestKey, eldest] = this.buckets.entries().next().value!
       this.buckets.delete(eldestKey)

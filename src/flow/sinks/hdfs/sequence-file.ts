@@ -88,13 +88,21 @@ export function eventKey(event: FlowEvent, nowMs: () => number): bigint {
   return BigInt(nowMs())
 }
 
-export function encodeRecord(key: bigint, body: Buffer, format: SequenceWriteFormat): Buffer {
-  const valuePrefix = format === 'Text' ? encodeVInt(body.length) : int32(body.length)
-  const head = Buffer.alloc(16)
-  head.writeInt32BE(8 + valuePrefix.length + body.length, 0)
+/**
+ * A record's bytes up to its body: record length, key length, key, the value's length prefix.
+ * The body follows as a buffer of its own, so writing a record never copies it.
+ */
+export function encodeRecordHead(key: bigint, bodyBytes: number, format: SequenceWriteFormat)
+  : Buffer {
+  const valuePrefix = format === 'Text' ? encodeVInt(bodyBytes) : null
+  const prefixBytes = valuePrefix === null ? 4 : valuePrefix.length
+  const head = Buffer.allocUnsafe(16 + prefixBytes)
+  head.writeInt32BE(8 + prefixBytes + bodyBytes, 0)
   head.writeInt32BE(8, 4)
   head.writeBigInt64BE(BigInt.asIntN(64, key), 8)
-  return Buffer.concat([head, valuePrefix, body])
+  if (valuePrefix === null) head.writeInt32BE(bodyBytes, 16)
+  else valuePrefix.copy(head, 16)
+  return head
 }
 
 function int32(value: number): Buffer {
@@ -129,9 +137,9 @@ export class SequenceFileWriter {
       this.positionBytes += marker.length
       this.lastSyncBytes = this.positionBytes
     }
-    const record = encodeRecord(eventKey(event, this.nowMs), event.body, this.format)
-    this.pending.push(record)
-    this.positionBytes += record.length
+    const head = encodeRecordHead(eventKey(event, this.nowMs), event.body.length, this.format)
+    this.pending.push(head, event.body)
+    this.positionBytes += head.length + event.body.length
   }
 
   takeBatch(): Buffer[] {

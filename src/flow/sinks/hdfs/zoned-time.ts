@@ -8,9 +8,10 @@
  * `GMT+hhmm` (fixed offsets). Java silently turns an unknown id into GMT; here it is an error,
  * so a typo in `hdfs.timeZone` cannot scatter files into the wrong hours.
  *
- * The offset of an IANA zone is asked of Intl once per minute of time (cached), and every
- * field is then plain UTC arithmetic on `ms + offset`: a batch of events from the same minute
- * costs one Intl call.
+ * The offset of an IANA zone is asked of Intl once per minute of time (the last
+ * OFFSET_CACHE_MINUTES minutes asked are remembered), and every field is then plain UTC
+ * arithmetic on `ms + offset`: a batch of events from the same minute costs one Intl call, and
+ * so does one rounded by hdfs.round (which also asks for the minute it rounds down to).
  */
 
 export interface WallClock {
@@ -36,6 +37,8 @@ export interface TimeZone {
 }
 
 const MS_PER_MINUTE = 60_000
+/** Enough for the minutes a batch spans and those rounding takes them to; emptied when full. */
+const OFFSET_CACHE_MINUTES = 64
 const CUSTOM_ID = /^GMT([+-])(\d{1,2})(?::?(\d{2}))?$/
 
 class FixedZone implements TimeZone {
@@ -48,8 +51,8 @@ class FixedZone implements TimeZone {
 
 class IanaZone implements TimeZone {
   private readonly format: Intl.DateTimeFormat
-  private cachedMinute = Number.NaN
-  private cachedOffset = 0
+  /** Offset in minutes east of UTC, by minute since the epoch. */
+  private readonly offsets = new Map<number, number>()
 
   constructor(readonly id: string) {
     // Throws RangeError for a name the tz database does not know.
@@ -61,7 +64,8 @@ class IanaZone implements TimeZone {
 
   offsetMinutesAt(epochMs: number): number {
     const minute = Math.floor(epochMs / MS_PER_MINUTE)
-    if (minute === this.cachedMinute) return this.cachedOffset
+    const cached = this.offsets.get(minute)
+    if (cached !== undefined) return cached
     const fields: Record<string, number> = {}
     let bc = false
     for (const part of this.format.formatToParts(minute * MS_PER_MINUTE)) {
@@ -71,9 +75,10 @@ class IanaZone implements TimeZone {
     const year = bc ? 1 - fields.year! : fields.year!
     const asUtc = Date.UTC(year, fields.month! - 1, fields.day!, fields.hour!, fields.minute!,
       fields.second!)
-    this.cachedMinute = minute
-    this.cachedOffset = Math.round((asUtc - minute * MS_PER_MINUTE) / MS_PER_MINUTE)
-    return this.cachedOffset
+    const offset = Math.round((asUtc - minute * MS_PER_MINUTE) / MS_PER_MINUTE)
+    if (this.offsets.size >= OFFSET_CACHE_MINUTES) this.offsets.clear()
+    this.offsets.set(minute, offset)
+    return offset
   }
 }
 
