@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { tempDir, until } from '../helpers.js'
 import { killLeftoverProcesses, runCli } from './cli-process.js'
-import { postEvents } from './flow-helpers.js'
+import { HTTP_AGENT_A1, postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-reload-cli-')
 afterAll(async () => {
@@ -15,14 +15,7 @@ afterAll(async () => {
   scratch.remove()
 })
 
-const CONF = (sinkLines: string): string => `a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = http
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = 0
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
+const CONF = (sinkLines: string): string => `${HTTP_AGENT_A1}a1.channels.c1.type = memory
 a1.sinks.k1.channel = c1
 ${sinkLines}`
 
