@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { tempDir, until } from '../helpers.js'
-import { channelEmpty, killLeftoverProcesses, runCli } from './cli-process.js'
+import { channelEmpty, httpSourcePort, killLeftoverProcesses, runCli } from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
 import { fileChannelProperties, HTTP_AGENT_A1, postEvents } from './flow-helpers.js'
 
@@ -59,7 +59,7 @@ a1.sinks.k1.sink.directory = ${scratch.dir}/out
       ? ['--metrics-port', '0'] : ['-Dflume.monitoring.type=http', '-Dflume.monitoring.port=0']])
     const metricsPort = Number((await agent.waitFor(/metrics on port (\d+)/,
       'the agent to start'))[1])
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1])
+    const port = httpSourcePort(agent.output())
     if (round === 1) {
       await until('the replay to drain', () => channelEmpty(metricsPort, 'c1'))
       expect(await agent.stop('SIGTERM')).toBe(0)

@@ -7,7 +7,7 @@ import { readdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
-import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
+import { channelEmpty, httpSourcePort, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
 import { fileChannelProperties, HTTP_AGENT_A1, postUntilStopped } from './flow-helpers.js'
@@ -34,8 +34,7 @@ async function startHttpAgent(): Promise<AgentProcess & { httpPort: number }> {
   const confFile = path.join(scratch.dir, 'agent.conf')
   writeFileSync(confFile, CONF)
   const agent = await startAgent(confFile, 'a1')
-  return { ...agent,
-    httpPort: Number(/http listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1]) }
+  return { ...agent, httpPort: httpSourcePort(agent.output()) }
 }
 
 it(`delivers every acknowledged event across ${ROUNDS} SIGKILLs (duplicates counted)`, async () => {

@@ -6,7 +6,7 @@ import { renameSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { tempDir, until } from '../helpers.js'
-import { killLeftoverProcesses, runCli } from './cli-process.js'
+import { httpSourcePort, killLeftoverProcesses, runCli } from './cli-process.js'
 import { HTTP_AGENT_A1, postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-reload-cli-')
@@ -45,7 +45,7 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
       20_000)
     expect(watching.output()).toMatch(new RegExp('refused; agent a1 keeps running as it was: ' +
       '.*agent\\.conf:10: a1\\.sinks\\.k1\\.type: Sink k1 has been removed: .*"nosuch"'))
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(watching.output())![1])
+    const port = httpSourcePort(watching.output())
     expect(await postEvents(port, [{ body: 'still here' }])).toBe(200)
 
     // Bounded by the watching twin's own polls: it has read the file three times over.
