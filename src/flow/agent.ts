@@ -17,11 +17,12 @@ import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FlowLogger } from './event.js'
 import { consoleLogger } from './event.js'
 import { FlowConfigError } from './config/errors.js'
-import { loadAgentText, type LoadOptions } from './config/load.js'
+import type { LoadOptions } from './config/load.js'
 import type { AgentGraph } from './config/validate.js'
 import type { CounterGroup } from './metrics/counters.js'
 import { MetricsServer } from './metrics/metrics-server.js'
 import type { MetricsView } from './metrics/report.js'
+import { loadCandidate } from './reload/candidate.js'
 import { LiveReload, type ReloadOptions, type ReloadResult } from './reload/live-reload.js'
 import { runningAgent, type RunningAgent } from './reload/reconciler.js'
 import { FLUME_RUNNER_TIMINGS, type RunnerTimings } from './sink-runner.js'
@@ -67,9 +68,12 @@ export class Agent {
 
   static fromText(text: string, file: string, options: AgentLoadOptions): Agent {
     const logger = options.logger ?? consoleLogger
-    const agent = new Agent(loadAgentText(text, file, { ...options, logger }),
-      { ...options, logger })
-    agent.live.setBaseline(text)
+    // Loaded as a reload's candidate is, so the text is parsed once for the graph and the
+    // configuration the first reload compares with.
+    const { conf, graph } = loadCandidate(text, file, { agentName: options.agentName,
+      strict: options.strict ?? false, env: options.env ?? process.env, logger })
+    const agent = new Agent(graph, { ...options, logger })
+    agent.live.setBaseline(text, conf)
     return agent
   }
 

@@ -78,6 +78,13 @@ export async function startAgent(confFile: string, agentName: string, extraArgs:
   return { ...agent, metricsPort: Number(started[1]) }
 }
 
+/** The port the agent's HTTP source on 127.0.0.1 logged it listens on (HTTP_AGENT_A1's r1). */
+export function httpSourcePort(output: string): number {
+  const logged = /source \S+: http listening on 127\.0\.0\.1:(\d+)/.exec(output)
+  if (logged === null) throw new Error(`no HTTP source port in the agent's output:\n${output}`)
+  return Number(logged[1])
+}
+
 /** Whether the channel holds no event, as the agent's /metrics reports it. */
 export async function channelEmpty(metricsPort: number, channel: string): Promise<boolean> {
   const metrics = JSON.parse((await getText(metricsPort, '/metrics')).body) as

@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { tempDir, until } from '../helpers.js'
-import { channelEmpty, killLeftoverProcesses, runCli } from './cli-process.js'
+import { channelEmpty, httpSourcePort, killLeftoverProcesses, runCli } from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
-import { postEvents } from './flow-helpers.js'
+import { fileChannelProperties, HTTP_AGENT_A1, postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-cli-agent-')
 afterAll(async () => {
@@ -46,17 +46,7 @@ it('--validate prints the graph and the warnings; --strict refuses naming file, 
 
 it('stops cleanly on SIGTERM mid-stream: answered, durable, no loss', async () => {
   const conf = path.join(scratch.dir, 'http.conf')
-  writeFileSync(conf, `a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = http
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = 0
-a1.sources.r1.channels = c1
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${scratch.dir}/cp
-a1.channels.c1.dataDirs = ${scratch.dir}/data
-a1.channels.c1.minimumRequiredSpace = 1048576
+  writeFileSync(conf, `${HTTP_AGENT_A1}${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = ${scratch.dir}/out
@@ -69,7 +59,7 @@ a1.sinks.k1.sink.directory = ${scratch.dir}/out
       ? ['--metrics-port', '0'] : ['-Dflume.monitoring.type=http', '-Dflume.monitoring.port=0']])
     const metricsPort = Number((await agent.waitFor(/metrics on port (\d+)/,
       'the agent to start'))[1])
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1])
+    const port = httpSourcePort(agent.output())
     if (round === 1) {
       await until('the replay to drain', () => channelEmpty(metricsPort, 'c1'))
       expect(await agent.stop('SIGTERM')).toBe(0)

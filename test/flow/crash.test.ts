@@ -7,10 +7,10 @@ import { readdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
-import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
+import { channelEmpty, httpSourcePort, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
 import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
-import { fileChannelProperties, postUntilStopped } from './flow-helpers.js'
+import { fileChannelProperties, HTTP_AGENT_A1, postUntilStopped } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-flow-crash-')
 afterAll(async () => {
@@ -21,14 +21,7 @@ const ROUNDS = 4
 const CLIENTS = 4
 const EVENTS_PER_POST = 20
 
-const CONF = `a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = http
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = 0
-a1.sources.r1.channels = c1
-${fileChannelProperties('a1.channels.c1', scratch.dir)}
+const CONF = `${HTTP_AGENT_A1}${fileChannelProperties('a1.channels.c1', scratch.dir)}
 a1.channels.c1.rotateAfterEvents = 4000
 a1.sinks.k1.type = file_roll
 a1.sinks.k1.channel = c1
@@ -41,8 +34,7 @@ async function startHttpAgent(): Promise<AgentProcess & { httpPort: number }> {
   const confFile = path.join(scratch.dir, 'agent.conf')
   writeFileSync(confFile, CONF)
   const agent = await startAgent(confFile, 'a1')
-  return { ...agent,
-    httpPort: Number(/http listening on 127\.0\.0\.1:(\d+)/.exec(agent.output())![1]) }
+  return { ...agent, httpPort: httpSourcePort(agent.output()) }
 }
 
 it(`delivers every acknowledged event across ${ROUNDS} SIGKILLs (duplicates counted)`, async () => {

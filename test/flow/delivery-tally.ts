@@ -1,7 +1,8 @@
 // Counts what a crash test delivered against what it must deliver: lost (expected, never
 // delivered), duplicates (deliveries past the first of the same value) and unexpected (delivered
-// values nobody sent). At-least-once tests assert no loss and report the duplicates.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+// values nobody sent). At-least-once tests assert no loss and report the duplicates. Also the
+// writer of the numbered lines the tailing tests count.
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import * as path from 'node:path'
 
 export interface DeliveryTally<T> {
@@ -32,4 +33,36 @@ export function linesOfFiles(dir: string): string[] {
   if (!existsSync(dir)) return []
   return readdirSync(dir).flatMap((file) =>
     readFileSync(path.join(dir, file), 'utf8').split('\n').filter((line) => line !== ''))
+}
+
+/**
+ * Appends numbered lines (`line-0`, `line-1`, …) to `dir`/app.log, `linesPerAppend` a write,
+ * and rotates it by rename to app.log.<n> every `linesPerFile` lines, as a logger does.
+ */
+export class RotatingLineWriter {
+  written = 0
+  private rotations = 0
+
+  constructor(private readonly dir: string, private readonly linesPerFile: number,
+    private readonly linesPerAppend: number) {}
+
+  append(count: number): void {
+    const log = path.join(this.dir, 'app.log')
+    for (let done = 0; done < count; done += this.linesPerAppend) {
+      const lines = Array.from({ length: Math.min(this.linesPerAppend, count - done) },
+        () => `line-${this.written++}\n`)
+      appendFileSync(log, lines.join(''))
+      if (this.written >= (this.rotations + 1) * this.linesPerFile) {
+        renameSync(log, path.join(this.dir, `app.log.${++this.rotations}`))
+      }
+    }
+  }
+
+  /** Appends a write's worth of lines every `pauseMs` while `keepGoing()` holds. */
+  async appendWhile(keepGoing: () => boolean, pauseMs: number): Promise<void> {
+    while (keepGoing()) {
+      this.append(this.linesPerAppend)
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    }
+  }
 }

@@ -5,14 +5,13 @@
 // in the hdfs sink's rolled files at least once. Duplicates (redeliveries after a kill) are
 // counted and reported; a loss fails the test. The crash leaves in-use files, which the store
 // agent's restart closes, so the final check reads finished files only.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync }
-  from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, runCli, startAgent, type AgentProcess }
   from './cli-process.js'
-import { tallyDelivery } from './delivery-tally.js'
+import { RotatingLineWriter, tallyDelivery } from './delivery-tally.js'
 import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-e2e-')
@@ -80,32 +79,6 @@ function startNamedAgent(name: string, confFile: string): Promise<AgentProcess> 
   return startAgent(confFile, name, ['--no-reload-conf'], 30_000)
 }
 
-/** Appends numbered lines to app.log, rotating it to app.log.<n> every LINES_PER_FILE lines. */
-class Writer {
-  written = 0
-  private rotations = 0
-
-  append(count: number): void {
-    for (let done = 0; done < count; done += LINES_PER_APPEND) {
-      const lines = Array.from({ length: Math.min(LINES_PER_APPEND, count - done) },
-        () => `line-${this.written++}\n`)
-      appendFileSync(path.join(dir('input'), 'app.log'), lines.join(''))
-      if (this.written >= (this.rotations + 1) * LINES_PER_FILE) {
-        renameSync(path.join(dir('input'), 'app.log'),
-          path.join(dir('input'), `app.log.${++this.rotations}`))
-      }
-    }
-  }
-
-  async runFor(ms: number): Promise<void> {
-    const end = Date.now() + ms
-    while (Date.now() < end) {
-      this.append(LINES_PER_APPEND)
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-  }
-}
-
 function outputFiles(): string[] {
   const root = dir('output')
   return readdirSync(root, { recursive: true, withFileTypes: true })
@@ -134,19 +107,23 @@ it('delivers every tailed line through the broker to rolled files across a SIGKI
   const confFile = dir('agents.conf')
   writeFileSync(confFile, agentsConf(brokerPort))
 
-  const writer = new Writer()
+  const writer = new RotatingLineWriter(dir('input'), LINES_PER_FILE, LINES_PER_APPEND)
+  const writeFor = (ms: number): Promise<void> => {
+    const end = Date.now() + ms
+    return writer.appendWhile(() => Date.now() < end, 5)
+  }
   writer.append(200)
   let tail = await startNamedAgent('tail', confFile)
   let store = await startNamedAgent('store', confFile)
-  await writer.runFor(400 + Math.floor(random() * 600))
+  await writeFor(400 + Math.floor(random() * 600))
   await tail.stop('SIGKILL')
   writer.append(LINES_PER_FILE) // written while the tail agent is down, across a rotation
   tail = await startNamedAgent('tail', confFile)
-  await writer.runFor(400 + Math.floor(random() * 600))
+  await writeFor(400 + Math.floor(random() * 600))
   await store.stop('SIGKILL')
-  await writer.runFor(300)
+  await writeFor(300)
   store = await startNamedAgent('store', confFile)
-  await writer.runFor(400)
+  await writeFor(400)
 
   await until('every line in the rolled files', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200)) // reading every file is not free

@@ -12,7 +12,8 @@ import { FileChannel, type FileChannelOptions } from '../../src/flow/channels/fi
 import { Agent } from '../../src/flow/agent.js'
 import { tempDir } from '../helpers.js'
 import { killLeftoverProcesses, runCli, type CliProcess } from './cli-process.js'
-import { capturingLogger, putAll, takeAll } from './flow-helpers.js'
+import { capturingLogger, fileChannelProperties, HTTP_AGENT_A1, putAll, takeAll }
+  from './flow-helpers.js'
 
 const scratch = tempDir('sluice-file-channel-lock-')
 afterAll(() => scratch.remove())
@@ -127,17 +128,7 @@ it('a lock naming this process but held by no channel, or empty, is taken over',
 // ---- two agent processes, through the built CLI ----------------------------------------------
 
 const CLI_DIR = path.join(scratch.dir, 'cli')
-const CLI_CONF = `a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = http
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = 0
-a1.sources.r1.channels = c1
-a1.channels.c1.type = file
-a1.channels.c1.checkpointDir = ${path.join(CLI_DIR, 'checkpoint')}
-a1.channels.c1.dataDirs = ${path.join(CLI_DIR, 'data')}
-a1.channels.c1.minimumRequiredSpace = 1048576
+const CLI_CONF = `${HTTP_AGENT_A1}${fileChannelProperties('a1.channels.c1', CLI_DIR)}
 a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
 `

@@ -52,6 +52,22 @@ export function fileChannelProperties(key: string, dir: string, capacity = 100_0
     `${key}.transactionCapacity = 1000`, `${key}.minimumRequiredSpace = 1048576`].join('\n')
 }
 
+/** The properties of the HTTP source `key` (say `a1.sources.r1`): 127.0.0.1, a port the system
+ * picks (the source logs it), putting to `channels`. */
+export function httpSourceProperties(key: string, channels: string): string {
+  return [`${key}.type = http`, `${key}.bind = 127.0.0.1`, `${key}.port = 0`,
+    `${key}.channels = ${channels}`, ''].join('\n')
+}
+
+/**
+ * The first lines of the agent `a1` the CLI tests run: source r1, an HTTP source putting to
+ * channel c1, and sink k1. The test writes c1's and k1's properties after it.
+ */
+export const HTTP_AGENT_A1 = `a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+${httpSourceProperties('a1.sources.r1', 'c1')}`
+
 export const event = (body: string, headers: Record<string, string> = {}): FlowEvent =>
   ({ headers, body: Buffer.from(body) })
 

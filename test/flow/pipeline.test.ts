@@ -4,7 +4,6 @@
  * its agents run.
  */
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -12,6 +11,7 @@ import { Log } from '../../src/engine/log.js'
 import type { RecoveryReport } from '../../src/log/types.js'
 import { readPipelineConfig } from '../../src/flow/pipeline/pipeline-config.js'
 import { Pipeline } from '../../src/flow/pipeline/pipeline.js'
+import { tempDir } from '../helpers.js'
 import { capturingLogger } from './flow-helpers.js'
 
 const AGENTS = `
@@ -122,18 +122,19 @@ a.sources.t.type = TAILDIR
 })
 
 describe('running pipeline', () => {
-  let dir = ''
+  let scratch: ReturnType<typeof tempDir> | null = null
   let pipeline: Pipeline | null = null
   afterEach(async () => {
     await pipeline?.stop()
     pipeline = null
-    if (dir !== '') fs.rmSync(dir, { recursive: true, force: true })
+    scratch?.remove()
+    scratch = null
   })
 
   it('serves the shared log over the Kafka protocol while its agents run, and closes it ' +
     'cleanly on stop', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pipeline-'))
-    const logDir = path.join(dir, 'log')
+    scratch = tempDir('sluice-pipeline-')
+    const logDir = path.join(scratch.dir, 'log')
     pipeline = Pipeline.fromText(`${AGENTS}\npipeline.dataDir = ${logDir}\n` +
       'pipeline.broker.listen = 127.0.0.1:0\npipeline.broker.defaultDurability = os\n',
     'p.conf', { logger: capturingLogger(), env: {} })

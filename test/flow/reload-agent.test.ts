@@ -14,7 +14,8 @@ import { Agent } from '../../src/flow/agent.js'
 import type { ReloadResult } from '../../src/flow/reload/live-reload.js'
 import type { HttpSource } from '../../src/flow/sources/http-source.js'
 import { tempDir, until } from '../helpers.js'
-import { capturingLogger, postEvents, type CapturingLogger } from './flow-helpers.js'
+import { capturingLogger, httpSourceProperties, postEvents, type CapturingLogger }
+  from './flow-helpers.js'
 
 const scratch = tempDir('sluice-reload-')
 afterAll(() => scratch.remove())
@@ -24,11 +25,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((agent) => agent.stop()))
 })
 
-const http = (name: string, channels: string): string => `a1.sources.${name}.type = http
-a1.sources.${name}.bind = 127.0.0.1
-a1.sources.${name}.port = 0
-a1.sources.${name}.channels = ${channels}
-`
+const http = (name: string, channels: string): string =>
+  httpSourceProperties(`a1.sources.${name}`, channels)
 
 function twoPipelines(dir: string, out = 'out1'): string {
   return `a1.sources = r1 r2

@@ -6,8 +6,8 @@ import { renameSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { tempDir, until } from '../helpers.js'
-import { killLeftoverProcesses, runCli } from './cli-process.js'
-import { postEvents } from './flow-helpers.js'
+import { httpSourcePort, killLeftoverProcesses, runCli } from './cli-process.js'
+import { HTTP_AGENT_A1, postEvents } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-reload-cli-')
 afterAll(async () => {
@@ -15,14 +15,7 @@ afterAll(async () => {
   scratch.remove()
 })
 
-const CONF = (sinkLines: string): string => `a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = http
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = 0
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
+const CONF = (sinkLines: string): string => `${HTTP_AGENT_A1}a1.channels.c1.type = memory
 a1.sinks.k1.channel = c1
 ${sinkLines}`
 
@@ -52,7 +45,7 @@ it('reloads on a rewrite, refuses a broken one and keeps going; --no-reload-conf
       20_000)
     expect(watching.output()).toMatch(new RegExp('refused; agent a1 keeps running as it was: ' +
       '.*agent\\.conf:10: a1\\.sinks\\.k1\\.type: Sink k1 has been removed: .*"nosuch"'))
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(watching.output())![1])
+    const port = httpSourcePort(watching.output())
     expect(await postEvents(port, [{ body: 'still here' }])).toBe(200)
 
     // Bounded by the watching twin's own polls: it has read the file three times over.

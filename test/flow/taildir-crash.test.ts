@@ -4,13 +4,13 @@
 // after the last restart drains, every line written is in the sink's files. Duplicates (lines
 // read again after a position older than the commit, and rotations while the agent was down,
 // which are re-read whole) are counted and reported; a loss fails the test.
-import { appendFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { seedFromEnv, seededRandom, tempDir, until } from '../helpers.js'
 import { channelEmpty, killLeftoverProcesses, startAgent, type AgentProcess }
   from './cli-process.js'
-import { linesOfFiles, tallyDelivery } from './delivery-tally.js'
+import { linesOfFiles, RotatingLineWriter, tallyDelivery } from './delivery-tally.js'
 import { fileChannelProperties } from './flow-helpers.js'
 
 const scratch = tempDir('sluice-taildir-crash-')
@@ -48,41 +48,16 @@ function startTailAgent(): Promise<AgentProcess> {
   return startAgent(confFile, 'a1')
 }
 
-/** Appends numbered lines to app.log, rotating it to app.log.<n> every LINES_PER_FILE lines. */
-class Writer {
-  written = 0
-  private rotations = 0
-
-  append(count: number): void {
-    for (let done = 0; done < count; done += LINES_PER_APPEND) {
-      const lines = Array.from({ length: Math.min(LINES_PER_APPEND, count - done) },
-        () => `line-${this.written++}\n`)
-      appendFileSync(path.join(logDir, 'app.log'), lines.join(''))
-      if (this.written >= (this.rotations + 1) * LINES_PER_FILE) {
-        renameSync(path.join(logDir, 'app.log'), path.join(logDir, `app.log.${++this.rotations}`))
-      }
-    }
-  }
-
-  /** Appends until `stop.dead`, a chunk per turn of the event loop. */
-  async run(stop: { dead: boolean }): Promise<void> {
-    while (!stop.dead) {
-      this.append(LINES_PER_APPEND)
-      await new Promise((resolve) => setTimeout(resolve, 2))
-    }
-  }
-}
-
 it(`delivers every line tailed across ${ROUNDS} SIGKILLs and rotations (duplicates counted)`,
   async () => {
     const random = seededRandom(seedFromEnv('SLUICE_TAILDIR_CRASH_SEED'))
     mkdirSync(logDir, { recursive: true })
-    const writer = new Writer()
+    const writer = new RotatingLineWriter(logDir, LINES_PER_FILE, LINES_PER_APPEND)
     writer.append(300)
     for (let round = 0; round < ROUNDS; round++) {
       const agent = await startTailAgent()
       const stop = { dead: false }
-      const writing = writer.run(stop)
+      const writing = writer.appendWhile(() => !stop.dead, 2)
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(random() * 900)))
       await agent.stop('SIGKILL')
       stop.dead = true

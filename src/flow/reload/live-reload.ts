@@ -108,10 +108,13 @@ export class LiveReload {
     private readonly options: ReloadOptions | undefined,
     private readonly fs: FileSystem = new NodeFileSystem()) {}
 
-  /** The text the running graph was loaded from: what the first change is compared with. */
-  setBaseline(text: string): void {
+  /**
+   * The text the running graph was loaded from, and its configuration if the caller has it
+   * already: what the first change is compared with.
+   */
+  setBaseline(text: string, conf?: AgentConf): void {
     this.baselineText = text
-    this.applied = readAgentConf(text, this.target.file, this.target)
+    this.applied = conf ?? readAgentConf(text, this.target.file, this.target)
   }
 
   /**
