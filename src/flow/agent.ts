@@ -13,11 +13,9 @@
  * While it runs, an agent can reload its file (AgentOptions.reload, Agent.reload()): only the
  * components whose configuration changed restart, in the same order (src/flow/reload/).
  */
-import { NodeFileSystem } from '../io/node-file-system.js'
 import type { FlowLogger } from './event.js'
 import { consoleLogger } from './event.js'
-import { FlowConfigError } from './config/errors.js'
-import type { LoadOptions } from './config/load.js'
+import { readConfFile, type LoadOptions } from './config/load.js'
 import type { AgentGraph } from './config/validate.js'
 import type { CounterGroup } from './metrics/counters.js'
 import { MetricsServer } from './metrics/metrics-server.js'
@@ -61,9 +59,7 @@ export class Agent {
   }
 
   static fromFile(file: string, options: AgentLoadOptions): Agent {
-    const bytes = new NodeFileSystem().readFile(file)
-    if (bytes === null) throw new FlowConfigError(file, 0, '--conf-file', 'no such file')
-    return Agent.fromText(bytes.toString('utf8'), file, options)
+    return Agent.fromText(readConfFile(file), file, options)
   }
 
   static fromText(text: string, file: string, options: AgentLoadOptions): Agent {

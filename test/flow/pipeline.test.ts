@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Log } from '../../src/engine/log.js'
 import type { RecoveryReport } from '../../src/log/types.js'
 import { readPipelineConfig } from '../../src/flow/pipeline/pipeline-config.js'
+import { Agent } from '../../src/flow/agent.js'
 import { Pipeline } from '../../src/flow/pipeline/pipeline.js'
 import { tempDir } from '../helpers.js'
 import { capturingLogger } from './flow-helpers.js'
@@ -111,6 +112,13 @@ a.sources.t.type = TAILDIR
   it('refuses a file with no agent', () => {
     expect(() => readPipelineConfig('pipeline.dataDir = /tmp/x\n', 'p.conf', {}))
       .toThrow(/names no agent/)
+  })
+
+  it('names a configuration file it cannot read, and why', () => {
+    expect(() => Pipeline.fromFile('/nonexistent/p.conf'))
+      .toThrow('/nonexistent/p.conf:0: --conf-file: no such file')
+    expect(() => Agent.fromFile('/', { agentName: 'a1', logger: capturingLogger() }))
+      .toThrow('/:0: --conf-file: cannot read it: EISDIR')
   })
 
   it('validates every agent before anything opens', () => {

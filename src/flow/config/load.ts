@@ -3,7 +3,7 @@
  * group by agent, pick the agent named by `--name`, prune and build. Also renders a graph for
  * `sluice agent --validate`.
  */
-import { NodeFileSystem } from '../../io/node-file-system.js'
+import { readFileSync } from 'node:fs'
 import type { FlowLogger } from '../event.js'
 import { FlowConfigError } from './errors.js'
 import { groupByAgent, type AgentConf } from './grammar.js'
@@ -53,10 +53,15 @@ export function loadAgentText(text: string, file: string, options: LoadOptions):
     { logger: options.logger })
 }
 
-export function loadAgentFile(file: string, options: LoadOptions): AgentGraph {
-  const bytes = new NodeFileSystem().readFile(file)
-  if (bytes === null) throw new FlowConfigError(file, 0, '--conf-file', 'no such file')
-  return loadAgentText(bytes.toString('utf8'), file, options)
+/** A configuration file's text; an unreadable file is a FlowConfigError naming it and why. */
+export function readConfFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file'
+      : `cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+    throw new FlowConfigError(file, 0, '--conf-file', why)
+  }
 }
 
 /** A human-readable listing of what would run; `--validate` prints it. */

@@ -11,10 +11,9 @@
  *          acknowledged is lost), then the broker, then the log, whose partitions write their
  *          clean-shutdown markers.
  */
-import * as fs from 'node:fs'
 import type { KafkaBroker } from '../../kafka/index.js'
 import { Agent } from '../agent.js'
-import { FlowConfigError } from '../config/errors.js'
+import { readConfFile } from '../config/load.js'
 import { consoleLogger, type FlowLogger } from '../event.js'
 import { acquireEmbeddedSluice, type EmbeddedSluiceLease } from '../kafka/embedded-sluice.js'
 import { readPipelineConfig, type PipelineConfig } from './pipeline-config.js'
@@ -49,14 +48,7 @@ export class Pipeline {
   }
 
   static fromFile(file: string, options: PipelineOptions = {}): Pipeline {
-    let text: string
-    try {
-      text = fs.readFileSync(file, 'utf8')
-    } catch (error) {
-      throw new FlowConfigError(file, 0, '--conf-file',
-        `cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-    }
-    return Pipeline.fromText(text, file, options)
+    return Pipeline.fromText(readConfFile(file), file, options)
   }
 
   /** The broker, once started with `pipeline.broker.listen`. */
