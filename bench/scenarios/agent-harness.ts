@@ -64,11 +64,15 @@ class Probe {
   countFromMs = Infinity
   countedInWindow = 0
 
-  constructor(private readonly eventBytes: number) {}
+  /** What follows the id in every body: built once, not per event on the generator's thread. */
+  private readonly padding: string
+
+  constructor(eventBytes: number) {
+    this.padding = 'x'.repeat(Math.max(0, eventBytes - ID_DIGITS))
+  }
 
   body(): string {
-    const id = String(this.nextId++).padStart(ID_DIGITS, '0')
-    return id + 'x'.repeat(Math.max(0, this.eventBytes - ID_DIGITS))
+    return String(this.nextId++).padStart(ID_DIGITS, '0') + this.padding
   }
 
   accepted(events: FlowEvent[]): void {
