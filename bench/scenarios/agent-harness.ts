@@ -29,6 +29,7 @@ import {
   curveOf, latencyHistogram, megabytesPerSec, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
 import { figure, type Limit, type ParamValue, type ScenarioResult } from '../results.js'
+import { percentileFigures } from './open-loop.js'
 
 export interface AgentPhase {
   warmupMs: number
@@ -255,10 +256,7 @@ export function pathResult(r: PathReport, phase: AgentPhase, m: Measured): Scena
       figure('events/s', m.eventsPerSec, 'events/s'),
       figure('payload MB/s', megabytesPerSec(m.eventsPerSec * r.eventBytes, 1000), 'MB/s',
         r.limit),
-      figure(`ack → write p50 @ ${rate}/s`, p.p50, 'µs'),
-      figure(`ack → write p99 @ ${rate}/s`, p.p99, 'µs'),
-      figure(`ack → write p99.9 @ ${rate}/s`, p.p999, 'µs'),
-      figure(`ack → write max @ ${rate}/s`, p.max, 'µs'),
+      ...percentileFigures('ack → write', rate, p),
       figure('events acknowledged', m.acknowledged, 'events'),
       figure('events written', m.written, 'events'),
     ],
