@@ -31,7 +31,8 @@ import type { LatencySeries } from '../results.js'
 import type { AppendPhase } from '../scenarios/append.js'
 import type { LatencyPhase } from '../scenarios/latency.js'
 import {
-  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, type DeliveryMode,
+  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, undeliveredNote,
+  type DeliveryMode,
 } from '../scenarios/open-loop.js'
 import { withServer, type ServerSpec } from './server-process.js'
 import {
@@ -157,8 +158,7 @@ export async function natsLatency(executable: string, c: PeerCase, phase: Latenc
         for (const mode of ['push', 'pull'] as const) {
           const undelivered = tallies[mode].chargeUndelivered()
           if (undelivered > 0) {
-            notes.push(`${mode} at ${rate}/s: ${undelivered} records undelivered after the ` +
-              `${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
+            notes.push(undeliveredNote(mode, rate, undelivered, phase.drainTimeoutMs))
           }
           series.push(seriesOf(mode, rate, tallies[mode].histogram, phase.measureMs))
         }

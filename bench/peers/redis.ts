@@ -25,7 +25,7 @@ import type { LatencySeries, ScenarioResult } from '../results.js'
 import type { AppendPhase } from '../scenarios/append.js'
 import type { LatencyPhase } from '../scenarios/latency.js'
 import {
-  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally,
+  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, undeliveredNote,
 } from '../scenarios/open-loop.js'
 import { freePort, withServer, type ServerSpec } from './server-process.js'
 import {
@@ -154,8 +154,7 @@ export async function redisLatency(executable: string, c: PeerCase, phase: Laten
         const undelivered = tally.chargeUndelivered()
         await reading
         if (undelivered > 0) {
-          notes.push(`pull at ${rate}/s: ${undelivered} records undelivered after the ` +
-            `${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
+          notes.push(undeliveredNote('pull', rate, undelivered, phase.drainTimeoutMs))
         }
         series.push(seriesOf('pull', rate, tally.histogram, phase.measureMs))
         sendLags.push({ rate, percentilesUs: percentilesOf(sendLag) })

@@ -29,6 +29,7 @@ import {
   curveOf, latencyHistogram, megabytesPerSec, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
 import { figure, type Limit, type ParamValue, type ScenarioResult } from '../results.js'
+import { percentileFigures } from './open-loop.js'
 
 export interface AgentPhase {
   warmupMs: number
@@ -64,11 +65,15 @@ class Probe {
   countFromMs = Infinity
   countedInWindow = 0
 
-  constructor(private readonly eventBytes: number) {}
+  /** What follows the id in every body: built once, not per event on the generator's thread. */
+  private readonly padding: string
+
+  constructor(eventBytes: number) {
+    this.padding = 'x'.repeat(Math.max(0, eventBytes - ID_DIGITS))
+  }
 
   body(): string {
-    const id = String(this.nextId++).padStart(ID_DIGITS, '0')
-    return id + 'x'.repeat(Math.max(0, this.eventBytes - ID_DIGITS))
+    return String(this.nextId++).padStart(ID_DIGITS, '0') + this.padding
   }
 
   accepted(events: FlowEvent[]): void {
@@ -251,10 +256,7 @@ export function pathResult(r: PathReport, phase: AgentPhase, m: Measured): Scena
       figure('events/s', m.eventsPerSec, 'events/s'),
       figure('payload MB/s', megabytesPerSec(m.eventsPerSec * r.eventBytes, 1000), 'MB/s',
         r.limit),
-      figure(`ack → write p50 @ ${rate}/s`, p.p50, 'µs'),
-      figure(`ack → write p99 @ ${rate}/s`, p.p99, 'µs'),
-      figure(`ack → write p99.9 @ ${rate}/s`, p.p999, 'µs'),
-      figure(`ack → write max @ ${rate}/s`, p.max, 'µs'),
+      ...percentileFigures('ack → write', rate, p),
       figure('events acknowledged', m.acknowledged, 'events'),
       figure('events written', m.written, 'events'),
     ],

@@ -100,80 +100,80 @@ export async function writeRecordFile(file: string, recordBytes: number, records
     error ? reject(error) : resolve()))
 }
 
+/**
+ * One measured child run under bash (its script ends with `times`): the broker's CPU and this
+ * process's sampled around it, `check` given the output to refuse a short run.
+ */
+async function measureChild(broker: BrokerChild, script: string, args: string[],
+  timeoutMs: number, run: { records: number; recordBytes: number; config: string },
+  check: (stdout: string) => void): Promise<ClientRun> {
+  const benchBefore = process.cpuUsage()
+  const before = sampleCpu(broker.pid)
+  const { stdout, elapsedMs } = await runBash(script, args, timeoutMs)
+  const after = sampleCpu(broker.pid)
+  check(stdout)
+  return { records: run.records, payloadBytes: run.records * run.recordBytes, elapsedMs,
+    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
+    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)), config: run.config }
+}
+
 /** librdkafka's defaults (about 1 MB batches, pipelined requests) but acks=1, spelled out. */
 const KCAT_PRODUCE_CONFIG = ['-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.size=1000000',
   '-X', 'compression.codec=none', '-X', 'queue.buffering.max.kbytes=1048576']
 const KCAT_FETCH_CONFIG = ['-X', 'fetch.max.bytes=52428800',
   '-X', 'max.partition.fetch.bytes=8388608', '-X', 'fetch.wait.max.ms=100']
 
-export async function kcatProduce(broker: BrokerChild, topic: string, c: BrokerCase,
+export function kcatProduce(broker: BrokerChild, topic: string, c: BrokerCase,
   records: number, file: string, timeoutMs: number): Promise<ClientRun> {
   const args = ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-l', file,
     ...KCAT_PRODUCE_CONFIG]
-  const benchBefore = process.cpuUsage()
-  const before = sampleCpu(broker.pid)
-  const { stdout, elapsedMs } = await runBash('kcat "$@" || exit $?; times', args, timeoutMs)
-  const after = sampleCpu(broker.pid)
-  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
-    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
-    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
-    config: `kcat ${KCAT_PRODUCE_CONFIG.join(' ')}` }
+  return measureChild(broker, 'kcat "$@" || exit $?; times', args, timeoutMs,
+    { records, recordBytes: c.recordBytes, config: `kcat ${KCAT_PRODUCE_CONFIG.join(' ')}` },
+    () => {})
 }
 
-export async function kcatFetch(broker: BrokerChild, topic: string, c: BrokerCase,
+export function kcatFetch(broker: BrokerChild, topic: string, c: BrokerCase,
   records: number, timeoutMs: number): Promise<ClientRun> {
   const args = ['-C', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e',
     '-q', '-f', '%o\\n', ...KCAT_FETCH_CONFIG]
-  const benchBefore = process.cpuUsage()
-  const before = sampleCpu(broker.pid)
   const script = 'kcat "$@" | tail -n 1; [ "${PIPESTATUS[0]}" = 0 ] || exit 1; times'
-  const { stdout, elapsedMs } = await runBash(script, args, timeoutMs)
-  const after = sampleCpu(broker.pid)
-  const lastOffset = Number(stdout.trim().split('\n')[0])
-  if (lastOffset !== records - 1) {
-    throw new Error(`bench: kcat -C ended at offset ${lastOffset}, expected ${records - 1}`)
-  }
-  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
-    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
-    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
-    config: `kcat ${KCAT_FETCH_CONFIG.join(' ')}` }
+  return measureChild(broker, script, args, timeoutMs,
+    { records, recordBytes: c.recordBytes, config: `kcat ${KCAT_FETCH_CONFIG.join(' ')}` },
+    (stdout) => {
+      const lastOffset = Number(stdout.trim().split('\n')[0])
+      if (lastOffset !== records - 1) {
+        throw new Error(`bench: kcat -C ended at offset ${lastOffset}, expected ${records - 1}`)
+      }
+    })
 }
 
 const PERF_SCRIPT = `"${RDKAFKA_PERFORMANCE}" "$@" 2>&1 || exit $?; times`
 const PERF_PRODUCE_CONFIG = ['-a', '1', '-X', 'linger.ms=5', '-X', 'batch.size=1000000']
 
 /** librdkafka's benchmark: `-s` bytes of pattern payload per record, from memory, no key. */
-export async function perfProduce(broker: BrokerChild, topic: string, c: BrokerCase,
+export function perfProduce(broker: BrokerChild, topic: string, c: BrokerCase,
   records: number, timeoutMs: number): Promise<ClientRun> {
   const args = ['-P', '-t', topic, '-p', '0', '-b', broker.bootstrap, '-s', String(c.recordBytes),
     '-c', String(records), '-q', ...PERF_PRODUCE_CONFIG]
-  const benchBefore = process.cpuUsage()
-  const before = sampleCpu(broker.pid)
-  const { stdout, elapsedMs } = await runBash(PERF_SCRIPT, args, timeoutMs)
-  const after = sampleCpu(broker.pid)
-  if (!stdout.includes(`${records} delivered`) || !stdout.includes(' 0 failed)')) {
-    throw new Error(`bench: rdkafka_performance did not deliver all ${records}: ${stdout}`)
-  }
-  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
-    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
-    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)),
-    config: `rdkafka_performance ${PERF_PRODUCE_CONFIG.join(' ')}` }
+  return measureChild(broker, PERF_SCRIPT, args, timeoutMs, { records,
+    recordBytes: c.recordBytes, config: `rdkafka_performance ${PERF_PRODUCE_CONFIG.join(' ')}` },
+  (stdout) => {
+    if (!stdout.includes(`${records} delivered`) || !stdout.includes(' 0 failed)')) {
+      throw new Error(`bench: rdkafka_performance did not deliver all ${records}: ${stdout}`)
+    }
+  })
 }
 
-export async function perfFetch(broker: BrokerChild, topic: string, c: BrokerCase,
+export function perfFetch(broker: BrokerChild, topic: string, c: BrokerCase,
   records: number, timeoutMs: number): Promise<ClientRun> {
   const args = ['-C', '-t', topic, '-p', '0', '-b', broker.bootstrap, '-c', String(records),
     '-o', 'beginning', '-q']
-  const benchBefore = process.cpuUsage()
-  const before = sampleCpu(broker.pid)
-  const { stdout, elapsedMs } = await runBash(PERF_SCRIPT, args, timeoutMs)
-  const after = sampleCpu(broker.pid)
-  if (!stdout.includes(`% ${records} messages`)) {
-    throw new Error(`bench: rdkafka_performance did not consume all ${records}: ${stdout}`)
-  }
-  return { records, payloadBytes: records * c.recordBytes, elapsedMs,
-    clientCpuSec: parseTimes(stdout), broker: cpuBetween(before, after),
-    benchCpuSec: cpuSeconds(process.cpuUsage(benchBefore)), config: 'rdkafka_performance -C' }
+  return measureChild(broker, PERF_SCRIPT, args, timeoutMs,
+    { records, recordBytes: c.recordBytes, config: 'rdkafka_performance -C' }, (stdout) => {
+      if (!stdout.includes(`% ${records} messages`)) {
+        throw new Error(`bench: rdkafka_performance did not consume all ${records}: ${stdout}`)
+      }
+    })
 }
 
 export async function kafkajsProduce(broker: BrokerChild, topic: string, c: BrokerCase,

@@ -19,11 +19,12 @@ import * as path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { sizeLabel } from '../limits/cpu.js'
 import { latencyHistogram, nowMs, percentilesOf } from '../measure.js'
-import { figure, type Figure, type LatencySeries, type ScenarioResult } from '../results.js'
+import { type Figure, type LatencySeries, type ScenarioResult } from '../results.js'
 import { createTopic, startBrokerChild } from './broker-process.js'
 import type { LatencyCase, LatencyPhase } from './latency.js'
 import {
-  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally,
+  drain, percentileFigures, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally,
+  undeliveredNote,
 } from './open-loop.js'
 
 /** Bound on the consumer's group join before the clock starts. */
@@ -93,19 +94,10 @@ export async function runKafkaLatencyCase(c: LatencyCase, phase: LatencyPhase, d
       onRate(rate)
       const outcome = await measureRate(kafka, broker.bootstrap, c, rate, phase)
       series.push(outcome.series)
-      const p = outcome.series.percentilesUs
-      const lag = percentilesOf(outcome.sendLag)
-      figures.push(figure(`pull p50 @ ${rate}/s`, p.p50, 'µs'),
-        figure(`pull p99 @ ${rate}/s`, p.p99, 'µs'),
-        figure(`pull p99.9 @ ${rate}/s`, p.p999, 'µs'),
-        figure(`pull max @ ${rate}/s`, p.max, 'µs'),
-        figure(`send lag p50 @ ${rate}/s`, lag.p50, 'µs'),
-        figure(`send lag p99 @ ${rate}/s`, lag.p99, 'µs'),
-        figure(`send lag p99.9 @ ${rate}/s`, lag.p999, 'µs'),
-        figure(`send lag max @ ${rate}/s`, lag.max, 'µs'))
+      figures.push(...percentileFigures('pull', rate, outcome.series.percentilesUs),
+        ...percentileFigures('send lag', rate, percentilesOf(outcome.sendLag)))
       if (outcome.undelivered > 0) {
-        notes.push(`pull at ${rate}/s: ${outcome.undelivered} records undelivered after the ` +
-          `${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
+        notes.push(undeliveredNote('pull', rate, outcome.undelivered, phase.drainTimeoutMs))
       }
     }
   } finally {

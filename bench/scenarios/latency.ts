@@ -32,7 +32,8 @@ import {
 } from '../results.js'
 import type { BenchLog } from './engine.js'
 import {
-  drain, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally, type DeliveryMode,
+  drain, percentileFigures, produceOpenLoop, readStamp, scheduleAt, seriesOf, Tally,
+  undeliveredNote, type DeliveryMode,
 } from './open-loop.js'
 
 export interface LatencyCase {
@@ -158,15 +159,10 @@ export async function runLatencyCase(bench: BenchLog, c: LatencyCase, phase: Lat
     onRate(rate)
     const outcome = await measureRate(bench, c, rate, phase)
     series.push(...outcome.series)
-    const lag = percentilesOf(outcome.sendLag)
-    floors.push(figure(`send lag p50 @ ${rate}/s`, lag.p50, 'µs'),
-      figure(`send lag p99 @ ${rate}/s`, lag.p99, 'µs'),
-      figure(`send lag p99.9 @ ${rate}/s`, lag.p999, 'µs'),
-      figure(`send lag max @ ${rate}/s`, lag.max, 'µs'))
+    floors.push(...percentileFigures('send lag', rate, percentilesOf(outcome.sendLag)))
     for (const mode of ['push', 'pull'] as const) {
       if (outcome.undelivered[mode] === 0) continue
-      notes.push(`${mode} at ${rate}/s: ${outcome.undelivered[mode]} records undelivered after ` +
-        `the ${phase.drainTimeoutMs} ms drain, recorded at their latency then`)
+      notes.push(undeliveredNote(mode, rate, outcome.undelivered[mode], phase.drainTimeoutMs))
     }
   }
   const push = series.filter((s) => s.mode === 'push')

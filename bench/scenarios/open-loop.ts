@@ -18,7 +18,7 @@ import { logLineValues } from '../data/log-lines.js'
 import {
   curveOf, latencyHistogram, nowMs, percentilesOf, perSec, recordMicros,
 } from '../measure.js'
-import type { LatencySeries } from '../results.js'
+import { figure, type Figure, type LatencySeries, type Percentiles } from '../results.js'
 
 export type DeliveryMode = LatencySeries['mode']
 
@@ -139,4 +139,19 @@ export function seriesOf(mode: DeliveryMode, rate: number, histogram: Histogram,
     percentilesUs: percentilesOf(histogram),
     curve: curveOf(histogram),
   }
+}
+
+/** `<label> p50 | p99 | p99.9 | max @ <rate>/s` in µs: how the open-loop cases name figures. */
+export function percentileFigures(label: string, rate: number, p: Percentiles): Figure[] {
+  return [figure(`${label} p50 @ ${rate}/s`, p.p50, 'µs'),
+    figure(`${label} p99 @ ${rate}/s`, p.p99, 'µs'),
+    figure(`${label} p99.9 @ ${rate}/s`, p.p999, 'µs'),
+    figure(`${label} max @ ${rate}/s`, p.max, 'µs')]
+}
+
+/** The note for records a drain gave up on (chargeUndelivered recorded them). */
+export function undeliveredNote(mode: DeliveryMode, rate: number, undelivered: number,
+  drainTimeoutMs: number): string {
+  return `${mode} at ${rate}/s: ${undelivered} records undelivered after the ` +
+    `${drainTimeoutMs} ms drain, recorded at their latency then`
 }
