@@ -172,7 +172,12 @@ export interface ReadPlan {
   isActiveSegment: boolean
 }
 
-const SEQLOCK_RETRIES = 10_000
+/** Tries a reader spins on a write in progress before it sleeps on the sequence word instead. */
+const SEQLOCK_SPINS = 1_000
+/** A write that stays in progress this long means a dead or stuck writer, not a slow one. */
+const SEQLOCK_GIVE_UP_MS = 1_000
+/** One sleep on the sequence word; the writer does not notify it, so the timeout wakes us. */
+const SEQLOCK_SLEEP_MS = 1
 
 /** Any thread's side. Never writes. */
 export class SharedIndexReader {
@@ -267,14 +272,30 @@ export class SharedIndexReader {
     return position
   }
 
+  /**
+   * Reads the fields under the seqlock. A write takes well under a microsecond, so a reader
+   * spins first; but a writer thread descheduled inside its write (a loaded machine) holds the
+   * sequence odd for a whole scheduling quantum, milliseconds, so after SEQLOCK_SPINS tries the
+   * reader sleeps on the sequence word instead of spinning, and gives up only after
+   * SEQLOCK_GIVE_UP_MS.
+   */
   private consistent<T>(readFields: () => T): T {
     const { i32 } = this.views
-    for (let attempt = 0; attempt < SEQLOCK_RETRIES; attempt++) {
+    let giveUpAtMs = 0
+    for (let attempt = 1; ; attempt++) {
       const before = Atomics.load(i32, I32.seq)
-      if (before % 2 === 1) continue
-      const value = readFields()
-      if (Atomics.load(i32, I32.seq) === before) return value
+      if (before % 2 === 0) {
+        const value = readFields()
+        if (Atomics.load(i32, I32.seq) === before) return value
+      }
+      if (attempt < SEQLOCK_SPINS) continue
+      const nowMs = Date.now()
+      if (giveUpAtMs === 0) giveUpAtMs = nowMs + SEQLOCK_GIVE_UP_MS
+      else if (nowMs > giveUpAtMs) {
+        throw new Error(`shared index: no stable snapshot for ${SEQLOCK_GIVE_UP_MS} ms ` +
+          '(writer stuck?)')
+      }
+      Atomics.wait(i32, I32.seq, Atomics.load(i32, I32.seq), SEQLOCK_SLEEP_MS)
     }
-    throw new Error('shared index: no stable snapshot after 10,000 tries (writer stuck?)')
   }
 }

@@ -48,3 +48,30 @@ it('refuses a high watermark that moves backwards', () => {
   const { writer } = published()
   expect(() => writer.publishAppend(10, 9000, [])).toThrow(/backwards/)
 })
+
+it('waits out a writer descheduled inside its write, and names a writer that never finishes',
+  async () => {
+    const { Worker } = await import('node:worker_threads')
+    const buffer = createSharedIndexBuffer()
+    new SharedIndexWriter(buffer).publishLayout({ logStartOffset: 0, highWatermark: 7,
+      segments: [{ baseOffset: 0, committedBytes: 700, nextOffset: 7 }] }, [])
+    const reader = new SharedIndexReader(buffer)
+    const seq = new Int32Array(buffer, 0, 1)
+    // Another thread holds the write open for 50 ms, as a preempted shard would: far longer than
+    // any number of spins, so the reader must sleep rather than give up.
+    const writer = new Worker(`
+      const { workerData, parentPort } = require('node:worker_threads')
+      const seq = new Int32Array(workerData, 0, 1)
+      Atomics.add(seq, 0, 1)
+      parentPort.postMessage('inside')
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+      Atomics.add(seq, 0, 1)
+    `, { eval: true, workerData: buffer })
+    await new Promise((resolve) => writer.once('message', resolve))
+    expect(Atomics.load(seq, 0) % 2).toBe(1)
+    expect(reader.offsets()).toEqual({ logStartOffset: 0, highWatermark: 7 })
+    await writer.terminate()
+
+    Atomics.add(seq, 0, 1) // a write that never ends
+    expect(() => reader.offsets()).toThrow(/no stable snapshot for 1000 ms \(writer stuck\?\)/)
+  })
