@@ -28,7 +28,8 @@ const FAST_VARINT_BYTES = 4
 const MIN_MAP_ENTRY_BYTES = 2
 
 export function encodeFlumeEvent(event: FlowEvent): Buffer {
-  const record: AvroFlumeEvent = { headers: event.headers, body: event.body }
+  // A FlowEvent has an AvroFlumeEvent's fields: avsc writes it as it is, no copy per event.
+  const record: AvroFlumeEvent = event
   return avroFlumeEventType.toBuffer(record)
 }
 
