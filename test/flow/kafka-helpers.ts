@@ -12,7 +12,7 @@ import type { FlowEvent } from '../../src/flow/event.js'
 import { inTransaction, type Channel } from '../../src/flow/transaction.js'
 import type { KafkaBroker } from '../../src/kafka/index.js'
 import { tempDir } from '../helpers.js'
-import { capturingLogger, type CapturingLogger } from './flow-helpers.js'
+import { capturingLogger, takeEvents, type CapturingLogger } from './flow-helpers.js'
 
 /** Back-offs short enough for tests; the logic is Flume's, only the constants shrink. */
 export const FAST_TIMINGS: RunnerTimings = {
@@ -114,29 +114,15 @@ export interface TakenEvent {
   headers: Record<string, string>
 }
 
-async function takeUpTo(channel: Channel, max: number): Promise<TakenEvent[]> {
-  const tx = channel.getTransaction()
-  tx.begin()
-  const taken: TakenEvent[] = []
-  while (taken.length < max) {
-    const event = await tx.take()
-    if (event === null) break
-    taken.push({ body: event.body.toString(), bytes: event.body, headers: event.headers })
-  }
-  await tx.commit()
-  tx.close()
-  return taken
-}
-
 /** Takes events (in transactions the channel allows) until `count` arrived; bounded wait. */
 export async function drain(channel: Channel, count: number, timeoutMs = 30_000)
   : Promise<TakenEvent[]> {
   const taken: TakenEvent[] = []
   const deadline = Date.now() + timeoutMs
   while (taken.length < count) {
-    const batch = await takeUpTo(channel,
-      Math.min(channel.transactionCapacity, count - taken.length))
-    taken.push(...batch)
+    const batch = await takeEvents(channel, count - taken.length)
+    taken.push(...batch.map((event) => ({ body: event.body.toString(), bytes: event.body,
+      headers: event.headers })))
     if (batch.length > 0) continue
     if (Date.now() > deadline) {
       throw new Error(`timed out with ${taken.length} of ${count} events from ${channel.name}`)

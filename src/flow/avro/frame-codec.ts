@@ -157,9 +157,9 @@ export class FrameDecoder {
   private readAfterPrefix(length: number): Buffer | null {
     if (this.pendingBytes < LENGTH_PREFIX_BYTES + length) return null
     this.consume(LENGTH_PREFIX_BYTES)
-    const buffer = this.peek(length) ?? Buffer.alloc(0)
-    // A copy: the chunk it came from may be far larger than the buffer it carries.
-    const owned = Buffer.from(buffer)
+    // Copied once, exactly `length` bytes (concat truncates to it), not joined first: the
+    // chunks it came from may be far larger than the buffer it carries.
+    const owned = Buffer.concat(this.pending, length)
     this.consume(length)
     return owned
   }

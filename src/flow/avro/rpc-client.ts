@@ -91,8 +91,8 @@ export class AvroRpcClient {
 
   /** Sends one appendBatch; resolves when the server answered OK. */
   async appendBatch(events: FlowEvent[]): Promise<void> {
-    const records = events.map((event) => ({ headers: event.headers, body: event.body }))
-    const reply = await this.call([encodeCall('appendBatch', { events: records })],
+    // A FlowEvent is an AvroFlumeEvent's shape: avsc writes the events as they are.
+    const reply = await this.call([encodeCall('appendBatch', { events })],
       this.options.requestTimeoutMs)
     let status: FlumeStatus
     try {

@@ -21,7 +21,8 @@ export interface RpcServerOptions {
   port: number
   /** zlib level for replies when compression-type = deflate; null: no compression. */
   compressionLevel: number | null
-  tls: tls.SecureContextOptions | null
+  /** The source's certificate and key (loadServerTls); null: plain TCP. */
+  tls: tls.SecureContext | null
   ipFilterRules: IpFilterRule[] | null
   limits: FrameLimits
 }
@@ -36,7 +37,6 @@ export class AvroRpcServer {
   private server: net.Server | null = null
   private readonly sockets = new Map<net.Socket, ServerConnection | null>()
   private readonly protocols = new ProtocolCache()
-  private secureContext: tls.SecureContext | null = null
 
   constructor(private readonly owner: string, private readonly options: RpcServerOptions,
     private readonly handle: CallHandler, private readonly events: ConnectionEvents,
@@ -48,7 +48,6 @@ export class AvroRpcServer {
   }
 
   async start(): Promise<void> {
-    if (this.options.tls !== null) this.secureContext = tls.createSecureContext(this.options.tls)
     const server = net.createServer((socket) => void this.accept(socket))
     this.server = server
     await listenServer(server, this.options.port, this.options.bind, this.owner)
@@ -77,7 +76,8 @@ export class AvroRpcServer {
       this.events.closed()
     })
     if (!await this.admitted(raw, peer)) return
-    const socket = this.secureContext === null ? raw : await this.secure(raw, peer)
+    const context = this.options.tls
+    const socket = context === null ? raw : await this.secure(raw, peer, context)
     if (socket === null || raw.destroyed || this.server === null) {
       raw.destroy()
       return
@@ -99,10 +99,10 @@ export class AvroRpcServer {
     return false
   }
 
-  private secure(raw: net.Socket, peer: string): Promise<tls.TLSSocket | null> {
+  private secure(raw: net.Socket, peer: string, secureContext: tls.SecureContext)
+    : Promise<tls.TLSSocket | null> {
     return new Promise((resolve) => {
-      const socket = new tls.TLSSocket(raw, { isServer: true,
-        secureContext: this.secureContext! })
+      const socket = new tls.TLSSocket(raw, { isServer: true, secureContext })
       let secured = false
       socket.once('secure', () => {
         secured = true

@@ -102,9 +102,8 @@ function readStore(store: StoreSettings, owner: string): Buffer {
 const isPem = (bytes: Buffer): boolean => bytes.subarray(0, 64).toString('latin1')
   .includes('-----BEGIN')
 
-/** The source's certificate and key; checked by building a secure context once. */
-export function loadServerTls(settings: ServerTlsSettings, owner: string)
-  : tls.SecureContextOptions {
+/** The source's certificate and key, as the secure context every connection shares. */
+export function loadServerTls(settings: ServerTlsSettings, owner: string): tls.SecureContext {
   const store = settings.keystore
   const bytes = readStore(store, owner)
   const passphrase = store.password ?? undefined
@@ -113,12 +112,11 @@ export function loadServerTls(settings: ServerTlsSettings, owner: string)
   options.secureOptions = protocolOptions(settings.protocols)
   try {
     // Fails now, naming the file, rather than on the first client's handshake.
-    tls.createSecureContext(options)
+    return tls.createSecureContext(options)
   } catch (error) {
     throw storeError(store, owner, `does not hold a usable key and certificate for its type ` +
       `${store.type} with the password given (${(error as Error).message})`)
   }
-  return options
 }
 
 /** The sink's trust settings. */

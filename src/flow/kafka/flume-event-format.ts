@@ -22,11 +22,14 @@ import { avroFlumeEventType, type AvroFlumeEvent } from '../avro/flume-event-sch
 import type { FlowEvent } from '../event.js'
 
 const MAX_VARINT_BYTES = 10
+/** A varint this short holds 28 bits, read exactly in int32 arithmetic. */
+const FAST_VARINT_BYTES = 4
 /** The smallest map entry: an empty key and an empty value, one length byte each. */
 const MIN_MAP_ENTRY_BYTES = 2
 
 export function encodeFlumeEvent(event: FlowEvent): Buffer {
-  const record: AvroFlumeEvent = { headers: event.headers, body: event.body }
+  // A FlowEvent has an AvroFlumeEvent's fields: avsc writes it as it is, no copy per event.
+  const record: AvroFlumeEvent = event
   return avroFlumeEventType.toBuffer(record)
 }
 
@@ -73,6 +76,22 @@ class LongReader {
 
   /** A zig-zag varint long; refused past 10 bytes or beyond a safe integer. */
   long(what: string): number {
+    // Every real count and length fits in 4 bytes (|value| < 2^27): int32 arithmetic, no
+    // allocation. Only a longer varint, rare, takes the exact BigInt path with its checks.
+    const end = Math.min(this.position + FAST_VARINT_BYTES, this.bytes.byteLength)
+    let fast = 0
+    for (let at = this.position; at < end; at++) {
+      const byte = this.bytes[at]!
+      fast |= (byte & 0x7f) << (7 * (at - this.position))
+      if ((byte & 0x80) === 0) {
+        this.position = at + 1
+        return (fast >>> 1) ^ -(fast & 1)
+      }
+    }
+    return this.bigLong(what)
+  }
+
+  private bigLong(what: string): number {
     let zigzag = 0n
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       if (this.position >= this.bytes.byteLength) throw corrupt(`${what} is cut short`)

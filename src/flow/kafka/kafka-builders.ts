@@ -15,6 +15,7 @@
  * The pre-1.7 keys (topic, groupId, zookeeperConnect; brokerList, requiredAcks, batchSize)
  * are no longer read by Flume 1.11; sluice says so, naming the key that replaced each.
  */
+import { validateTopicName } from '../../engine/topic-config.js'
 import type { ChannelProcessor } from '../channel-processor.js'
 import type { BuildContext } from '../config/components.js'
 import type { Props } from '../config/props.js'
@@ -25,18 +26,18 @@ import { brokerList } from './kafka-clients.js'
 import { KafkaSink } from './kafka-sink.js'
 import { KafkaSource, type TopicSubscription } from './kafka-source.js'
 
-/** Kafka's topic name rule (Topic.java): legal characters, 1..249 of them, not . or .. */
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
-
 const SOURCE_RENAMED = new Map([['topic', 'kafka.topics'], ['groupId', 'kafka.consumer.group.id'],
   ['zookeeperConnect', 'kafka.bootstrap.servers']])
 const SINK_RENAMED = new Map([['topic', 'kafka.topic'], ['brokerList', 'kafka.bootstrap.servers'],
   ['requiredAcks', 'kafka.producer.acks'], ['batchSize', 'flumeBatchSize']])
 
+/** Kafka's topic name rule, as the broker checks it (engine/topic-config.ts). */
 function checkTopicName(props: Props, key: string, topic: string): void {
-  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
-    throw props.fail(key, `${JSON.stringify(topic)} is not a valid Kafka topic name ` +
-      '(1 to 249 of a-z A-Z 0-9 . _ -, not . or ..)')
+  try {
+    validateTopicName(topic)
+  } catch (error) {
+    throw props.fail(key, `${JSON.stringify(topic)} is not a valid Kafka topic name: ` +
+      `${(error as Error).message} (1 to 249 of a-z A-Z 0-9 . _ -, not . or ..)`)
   }
 }
 
